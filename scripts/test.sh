@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The whole Switchyard test suite: the README's second command, and all that .ci/run runs.
+# On a fresh Debian/Ubuntu machine as root it installs what the tests need (only what is missing), starts
+# MariaDB and Redis on 127.0.0.1 when they are not running, then runs every suite and prints a summary.
+#
+# Usage: scripts/test.sh [--only SUITE[,SUITE...]] [--list]
+set -euo pipefail
+
+SCRIPT_NAME="test.sh"
+SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/lib/common.sh
+source "${SCRIPTS_DIR}/lib/common.sh"
+# shellcheck source=scripts/lib/test-stores.sh
+source "${SCRIPTS_DIR}/lib/test-stores.sh"
+
+ROOT="$(repo_root)"
+ALL_SUITES=(app shell)
+BASE_PACKAGES=(openjdk-17-jdk-headless curl jq mariadb-server mariadb-client redis-server shellcheck bats)
+
+usage() {
+  cat <<USAGE
+Usage: scripts/test.sh [--only SUITE[,SUITE...]] [--list]
+Suites, in the order they run: ${ALL_SUITES[*]}
+USAGE
+}
+
+suite_app() {
+  start_test_stores
+  (cd "${ROOT}" && ./mvnw -B -ntp verify)
+}
+
+suite_shell() {
+  local files=()
+  mapfile -t files < <(cd "${ROOT}" && git ls-files --cached --others --exclude-standard \
+    '*.sh' 'scripts/*' '.ci/run' | grep -v '\.bats$' | sort -u)
+  log "shellcheck: ${#files[@]} files"
+  (cd "${ROOT}" && shellcheck -x "${files[@]}")
+  if compgen -G "${ROOT}/tests/bats/*.bats" >/dev/null; then
+    (cd "${ROOT}" && bats tests/bats)
+  fi
+}
+
+run_suites() {
+  local suites=("$@")
+  local passed=()
+  local failed=()
+  local timings=()
+  local suite
+  local started
+  local status
+  for suite in "${suites[@]}"; do
+    log "=== suite ${suite} ==="
+    started=${SECONDS}
+    # A subshell outside any `if`, so errexit stays on inside the suite: its first failing command fails it.
+    set +e
+    (
+      set -e
+      "suite_${suite//-/_}"
+    )
+    status=$?
+    set -e
+    if ((status == 0)); then
+      passed+=("${suite}")
+      timings+=("${suite}: passed in $((SECONDS - started))s")
+    else
+      failed+=("${suite}")
+      timings+=("${suite}: FAILED after $((SECONDS - started))s")
+    fi
+  done
+  printf '\n== Switchyard test summary ==\n'
+  printf '  %s\n' "${timings[@]}"
+  printf '%d passed, %d failed\n' "${#passed[@]}" "${#failed[@]}"
+  ((${#failed[@]} == 0))
+}
+
+main() {
+  local selected=("${ALL_SUITES[@]}")
+  while (($#)); do
+    case "$1" in
+      --only)
+        [[ $# -ge 2 ]] || die "--only needs a suite list"
+        IFS=',' read -r -a selected <<<"$2"
+        shift 2
+        ;;
+      --list)
+        printf '%s\n' "${ALL_SUITES[@]}"
+        return 0
+        ;;
+      -h | --help)
+        usage
+        return 0
+        ;;
+      *)
+        usage >&2
+        die "unknown argument: $1"
+        ;;
+    esac
+  done
+  local suite
+  for suite in "${selected[@]}"; do
+    declare -F "suite_${suite//-/_}" >/dev/null || die "unknown suite: ${suite} (known: ${ALL_SUITES[*]})"
+  done
+  ensure_packages "${BASE_PACKAGES[@]}"
+  run_suites "${selected[@]}"
+}
+
+main "$@"

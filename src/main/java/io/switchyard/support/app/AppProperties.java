@@ -1,0 +1,23 @@
+package io.switchyard.support.app;
+
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Pattern;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Who this instance is: the deploy scripts and nginx tell blue from green by {@code color}.
+ *
+ * @param name    service name, also the APM service name
+ * @param color   {@code blue}, {@code green} or {@code none} (env {@code APP_COLOR})
+ * @param version release version (env {@code APP_VERSION}, defaults to the Maven version)
+ * @param env     deployment environment, e.g. {@code dev}, {@code prod} (env {@code APP_ENV})
+ */
+@Validated
+@ConfigurationProperties("switchyard.app")
+public record AppProperties(
+        @NotBlank String name,
+        @Pattern(regexp = "blue|green|none", message = "must be blue, green or none") String color,
+        @NotBlank String version,
+        @NotBlank String env) {
+}

@@ -1,0 +1,42 @@
+package io.switchyard.support.security;
+
+import java.time.Clock;
+import java.time.Instant;
+import org.springframework.security.oauth2.jose.jws.MacAlgorithm;
+import org.springframework.security.oauth2.jwt.JwsHeader;
+import org.springframework.security.oauth2.jwt.JwtClaimsSet;
+import org.springframework.security.oauth2.jwt.JwtEncoder;
+import org.springframework.security.oauth2.jwt.JwtEncoderParameters;
+import org.springframework.stereotype.Component;
+
+/** Mints our short-lived access tokens; {@code sub} is the user's id. */
+@Component
+public class AccessTokens {
+
+    private final JwtEncoder encoder;
+    private final JwtProperties properties;
+    private final Clock clock;
+
+    AccessTokens(JwtEncoder encoder, JwtProperties properties, Clock clock) {
+        this.encoder = encoder;
+        this.properties = properties;
+        this.clock = clock;
+    }
+
+    public IssuedToken issue(long userId) {
+        Instant now = clock.instant();
+        Instant expiresAt = now.plus(properties.accessTokenTtl());
+        JwtClaimsSet claims = JwtClaimsSet.builder()
+                .issuer(properties.issuer())
+                .subject(Long.toString(userId))
+                .issuedAt(now)
+                .expiresAt(expiresAt)
+                .build();
+        JwsHeader header = JwsHeader.with(MacAlgorithm.HS256).build();
+        String value = encoder.encode(JwtEncoderParameters.from(header, claims)).getTokenValue();
+        return new IssuedToken(value, expiresAt, properties.accessTokenTtl().toSeconds());
+    }
+
+    public record IssuedToken(String value, Instant expiresAt, long expiresInSeconds) {
+    }
+}

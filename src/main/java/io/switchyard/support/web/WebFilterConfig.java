@@ -1,0 +1,35 @@
+package io.switchyard.support.web;
+
+import io.switchyard.support.app.AppProperties;
+import io.switchyard.support.error.ProblemResponseWriter;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+
+/** Registers the cross-cutting servlet filters ahead of Spring Security, so even a 401 is traced and colored. */
+@Configuration(proxyBeanMethods = false)
+class WebFilterConfig {
+
+    @Bean
+    FilterRegistrationBean<TraceIdFilter> traceIdFilter() {
+        var registration = new FilterRegistrationBean<>(new TraceIdFilter());
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        return registration;
+    }
+
+    @Bean
+    FilterRegistrationBean<AppColorHeaderFilter> appColorHeaderFilter(AppProperties app) {
+        var registration = new FilterRegistrationBean<>(new AppColorHeaderFilter(app));
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 1);
+        return registration;
+    }
+
+    @Bean
+    FilterRegistrationBean<RequestBodyLimitFilter> requestBodyLimitFilter(WebProperties properties,
+            ProblemResponseWriter problems) {
+        var registration = new FilterRegistrationBean<>(new RequestBodyLimitFilter(properties, problems));
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 2);
+        return registration;
+    }
+}

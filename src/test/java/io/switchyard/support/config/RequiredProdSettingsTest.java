@@ -1,0 +1,51 @@
+package io.switchyard.support.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatNoException;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.mock.env.MockEnvironment;
+
+class RequiredProdSettingsTest {
+
+    private final RequiredProdSettings check = new RequiredProdSettings();
+
+    @Test
+    void embeddedDefaultNeedsNothing() {
+        assertThatNoException().isThrownBy(() -> check.postProcessEnvironment(new MockEnvironment(), new SpringApplication()));
+    }
+
+    @Test
+    void prodListsEveryMissingVariableAtOnce() {
+        MockEnvironment env = new MockEnvironment().withProperty("MYSQL_URL", "jdbc:mysql://db/app")
+                .withProperty("REDIS_HOST", "   ");
+        env.setActiveProfiles("prod");
+
+        MissingSettingsException failure = catchThrowableOfType(MissingSettingsException.class,
+                () -> check.postProcessEnvironment(env, new SpringApplication()));
+
+        assertThat(failure.missing()).containsExactly(
+                "MYSQL_USERNAME", "MYSQL_PASSWORD", "REDIS_HOST", "MONGODB_URI", "JWT_SECRET");
+    }
+
+    @Test
+    void prodWithEverythingSetStarts() {
+        MockEnvironment env = new MockEnvironment();
+        RequiredProdSettings.REQUIRED.forEach(name -> env.setProperty(name, "value"));
+        env.setActiveProfiles("prod");
+
+        assertThatNoException().isThrownBy(() -> check.postProcessEnvironment(env, new SpringApplication()));
+    }
+
+    @Test
+    void failureAnalysisNamesTheVariablesAndTheWayOut() {
+        FailureAnalysis analysis = new MissingSettingsFailureAnalyzer()
+                .analyze(new MissingSettingsException(java.util.List.of("REDIS_HOST", "JWT_SECRET")));
+
+        assertThat(analysis.getDescription()).contains("REDIS_HOST, JWT_SECRET");
+        assertThat(analysis.getAction()).contains("README");
+    }
+}
