@@ -14,7 +14,7 @@ source "${SCRIPTS_DIR}/lib/common.sh"
 source "${SCRIPTS_DIR}/lib/test-stores.sh"
 
 ROOT="$(repo_root)"
-ALL_SUITES=(app shell)
+ALL_SUITES=(app shell jenkins)
 BASE_PACKAGES=(openjdk-17-jdk-headless curl jq mariadb-server mariadb-client redis-server shellcheck bats)
 
 usage() {
@@ -38,6 +38,13 @@ suite_shell() {
   if compgen -G "${ROOT}/tests/bats/*.bats" >/dev/null; then
     (cd "${ROOT}" && bats tests/bats)
   fi
+}
+
+# The Jenkinsfile under JenkinsPipelineUnit (its own Maven module: Groovy 2.4 stays off the app's
+# classpath) and the pipeline's helper scripts under bats (write-env-file.sh: tests/bats, shell suite).
+suite_jenkins() {
+  (cd "${ROOT}" && ./mvnw -B -ntp -f jenkins/pipeline-tests/pom.xml verify)
+  (cd "${ROOT}" && bats jenkins/tests)
 }
 
 run_suites() {
