@@ -30,4 +30,12 @@ class ModuleBoundariesTest {
                 .allowEmptyShould(true)
                 .check(classes);
     }
+
+    @Test
+    void nothingReachesIntoAuth() {
+        // other features see the signed-in user through support.security (CurrentUserId, the JwtDecoder), never auth
+        noClasses().that().resideOutsideOfPackage("io.switchyard.auth..")
+                .should().dependOnClassesThat().resideInAPackage("io.switchyard.auth..")
+                .check(classes);
+    }
 }
