@@ -1,5 +1,7 @@
 package io.switchyard.auth;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -28,8 +30,22 @@ public record KakaoProperties(
         @DefaultValue("5s") Duration readTimeout) {
 
     public KakaoProperties {
+        requireHttpUrl("switchyard.auth.kakao.auth-base-url (KAKAO_AUTH_BASE_URL)", authBaseUrl);
+        requireHttpUrl("switchyard.auth.kakao.api-base-url (KAKAO_API_BASE_URL)", apiBaseUrl);
         allowedRedirectUris = allowedRedirectUris == null ? List.of()
                 : allowedRedirectUris.stream().filter(StringUtils::hasText).map(String::strip).toList();
+    }
+
+    private static void requireHttpUrl(String name, String value) {
+        URI uri;
+        try {
+            uri = new URI(value);
+        } catch (URISyntaxException | NullPointerException invalid) {
+            throw new IllegalArgumentException(name + " is not a URL: " + value);
+        }
+        if (!("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) || uri.getHost() == null) {
+            throw new IllegalArgumentException(name + " must be an absolute http(s) URL, not: " + value);
+        }
     }
 
     boolean configured() {

@@ -3,6 +3,7 @@ package io.switchyard.user;
 import io.switchyard.support.error.ApiException;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -34,7 +35,9 @@ public class UserService {
      * Two first logins racing for one Kakao id: the loser fails on the unique key and may simply call again.
      */
     @Transactional
-    public UserResponse recordKakaoLogin(long kakaoId, UserProfile profile, Instant now) {
+    public UserResponse recordKakaoLogin(long kakaoId, UserProfile profile, Instant when) {
+        // the columns keep microseconds: answer what a later read will return
+        Instant now = when.truncatedTo(ChronoUnit.MICROS);
         User user = users.findByKakaoId(kakaoId).orElse(null);
         if (user == null) {
             UserProfile named = profile.nickname() != null ? profile : profile.withNickname(generatedNickname());
