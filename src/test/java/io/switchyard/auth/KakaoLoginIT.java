@@ -5,7 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.MockResponse;
@@ -119,6 +125,31 @@ class KakaoLoginIT extends AuthIntegrationSupport {
 
         assertThat(again.body().path("user").path("id").asLong()).isEqualTo(id);
         assertThat(again.body().path("user").path("nickname").asText()).isEqualTo("Renamed");
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM users WHERE kakao_id = ?", Integer.class, kakaoId))
+                .isEqualTo(1);
+    }
+
+    @Test
+    void racingFirstLoginsOfOnePersonMakeOneUser() throws Exception {
+        long kakaoId = newKakaoId();
+        kakao.succeedsWith(KakaoStub.fullConsentUser(kakaoId, "Twin", "twin@example.test"));
+        List<String> states = List.of(issueState(REDIRECT_URI), issueState(REDIRECT_URI), issueState(REDIRECT_URI));
+        ExecutorService pool = Executors.newFixedThreadPool(states.size());
+        try {
+            List<Future<Answer>> answers = new ArrayList<>();
+            for (String state : states) {
+                answers.add(pool.submit(() -> login("code-" + state, state, REDIRECT_URI)));
+            }
+            Set<Long> ids = new HashSet<>();
+            for (Future<Answer> answer : answers) {
+                Answer done = answer.get(30, TimeUnit.SECONDS);
+                assertThat(done.status()).as(done.raw()).isEqualTo(200);
+                ids.add(done.body().path("user").path("id").asLong());
+            }
+            assertThat(ids).hasSize(1);
+        } finally {
+            pool.shutdownNow();
+        }
         assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM users WHERE kakao_id = ?", Integer.class, kakaoId))
                 .isEqualTo(1);
     }
