@@ -59,6 +59,16 @@ class EmbeddedDefaultIT {
     }
 
     @Test
+    void kakaoLoginWithoutAClientIdAnswersAClearProblem() {
+        ResponseEntity<JsonNode> response = http.getForEntity(
+                "/api/auth/kakao/authorize-url?redirectUri=http://localhost:3000/callback", JsonNode.class);
+
+        assertThat(response.getStatusCode()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+        assertThat(response.getBody().path("code").asText()).isEqualTo("kakao-not-configured");
+        assertThat(response.getBody().path("detail").asText()).contains("KAKAO_CLIENT_ID");
+    }
+
+    @Test
     void actuatorEndpointsBeyondHealthAndInfoAreNotExposed() {
         ResponseEntity<String> env = http.getForEntity("/actuator/env", String.class);
 

@@ -13,7 +13,8 @@ import org.springframework.util.StringUtils;
 public class RequiredProdSettings implements EnvironmentPostProcessor {
 
     static final List<String> REQUIRED = List.of(
-            "MYSQL_URL", "MYSQL_USERNAME", "MYSQL_PASSWORD", "REDIS_HOST", "MONGODB_URI", "JWT_SECRET");
+            "MYSQL_URL", "MYSQL_USERNAME", "MYSQL_PASSWORD", "REDIS_HOST", "MONGODB_URI", "JWT_SECRET",
+            "KAKAO_CLIENT_ID", "KAKAO_REDIRECT_URIS");
 
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {

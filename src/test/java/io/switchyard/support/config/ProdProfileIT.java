@@ -62,6 +62,8 @@ class ProdProfileIT {
                 .hasMessageContaining("REDIS_HOST")
                 .hasMessageContaining("MONGODB_URI")
                 .hasMessageContaining("JWT_SECRET")
+                .hasMessageContaining("KAKAO_CLIENT_ID")
+                .hasMessageContaining("KAKAO_REDIRECT_URIS")
                 .hasMessageNotContaining("MYSQL_URL,");
     }
 
@@ -75,6 +77,8 @@ class ProdProfileIT {
             "REDIS_PORT=" + RealStores.redisPort(),
             "MONGODB_URI=mongodb://127.0.0.1:" + mongo.getLocalAddress().getPort() + "/switchyard",
             "JWT_SECRET=an-integration-test-secret-of-at-least-32-bytes",
+            "KAKAO_CLIENT_ID=prod-profile-test-client",
+            "KAKAO_REDIRECT_URIS=https://app.example.test/oauth/kakao",
             "APP_COLOR=blue",
             "APP_ENV=prod",
             "LOG_FORMAT=text"

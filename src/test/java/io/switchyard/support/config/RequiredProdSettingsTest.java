@@ -28,7 +28,8 @@ class RequiredProdSettingsTest {
                 () -> check.postProcessEnvironment(env, new SpringApplication()));
 
         assertThat(failure.missing()).containsExactly(
-                "MYSQL_USERNAME", "MYSQL_PASSWORD", "REDIS_HOST", "MONGODB_URI", "JWT_SECRET");
+                "MYSQL_USERNAME", "MYSQL_PASSWORD", "REDIS_HOST", "MONGODB_URI", "JWT_SECRET",
+                "KAKAO_CLIENT_ID", "KAKAO_REDIRECT_URIS");
     }
 
     @Test
