@@ -14,7 +14,7 @@ source "${SCRIPTS_DIR}/lib/common.sh"
 source "${SCRIPTS_DIR}/lib/test-stores.sh"
 
 ROOT="$(repo_root)"
-ALL_SUITES=(app shell jenkins)
+ALL_SUITES=(app shell jenkins nginx-hardening fail2ban bootstrap elk)
 BASE_PACKAGES=(openjdk-17-jdk-headless curl jq mariadb-server mariadb-client redis-server shellcheck bats)
 
 usage() {
@@ -45,6 +45,25 @@ suite_shell() {
 suite_jenkins() {
   (cd "${ROOT}" && ./mvnw -B -ntp -f jenkins/pipeline-tests/pom.xml verify)
   (cd "${ROOT}" && bats jenkins/tests)
+}
+
+# Host hardening: each runner installs what it needs and removes every process, rule and dir it made.
+suite_nginx_hardening() {
+  "${ROOT}/tests/nginx-hardening/run.sh"
+}
+
+suite_fail2ban() {
+  "${ROOT}/tests/fail2ban/run.sh"
+}
+
+suite_bootstrap() {
+  "${ROOT}/tests/bootstrap/run.sh"
+}
+
+# ELK: index templates, Logstash pipelines, Kibana objects, deploy events, the APM agent on the real jar,
+# and the dashboard's queries on a real Elasticsearch node (elk/tests, its own Maven module).
+suite_elk() {
+  "${ROOT}/tests/elk/run.sh"
 }
 
 run_suites() {
