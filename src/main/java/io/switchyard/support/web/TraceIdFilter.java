@@ -4,6 +4,7 @@ import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import co.elastic.apm.api.ElasticApm;
 import java.io.IOException;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
@@ -14,8 +15,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
 /**
  * Puts a trace id on every log line of a request ({@code trace.id} in the MDC, the ECS field Kibana links on).
  *
- * <p>When the Elastic APM agent is attached it has already set {@code trace.id} for the transaction and we keep
- * it. Otherwise we continue a W3C {@code traceparent}, then nginx's {@code X-Request-Id}, and only then invent
+ * <p>When the Elastic APM agent is attached its transaction's trace id wins (the agent writes it into every log
+ * event itself; the response header must name the same trace). Otherwise we continue a W3C {@code traceparent}, then nginx's {@code X-Request-Id}, and only then invent
  * one, so an nginx access-log line and the app's log lines share an id.
  */
 class TraceIdFilter extends OncePerRequestFilter {
@@ -30,18 +31,27 @@ class TraceIdFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String existing = MDC.get(MDC_KEY);
-        String traceId = existing != null ? existing : traceIdFrom(request);
-        response.setHeader(RESPONSE_HEADER, traceId);
         if (existing != null) {
+            response.setHeader(RESPONSE_HEADER, existing);
             chain.doFilter(request, response);
             return;
         }
+        String traceId = apmTraceId();
+        if (traceId.isEmpty()) {
+            traceId = traceIdFrom(request);
+        }
+        response.setHeader(RESPONSE_HEADER, traceId);
         MDC.put(MDC_KEY, traceId);
         try {
             chain.doFilter(request, response);
         } finally {
             MDC.remove(MDC_KEY);
         }
+    }
+
+    /** The APM transaction's trace id, or "" without the agent (the API is a no-op then). */
+    private static String apmTraceId() {
+        return ElasticApm.currentTransaction().getTraceId();
     }
 
     static String traceIdFrom(HttpServletRequest request) {

@@ -158,9 +158,10 @@ class ApmAgentIT {
         }
         Map<String, String> traceOfTransaction = new LinkedHashMap<>();
         me.forEach(t -> traceOfTransaction.put(t.path("id").asText(), t.path("trace_id").asText()));
-        // Informational: the response header the app sets (TraceIdFilter) vs the agent's trace ids.
+        // The response header (TraceIdFilter) names the same trace as the agent, so a client's report finds it.
         long headerMatches = headerTraceIds.stream().filter(traceOfTransaction::containsValue).count();
         System.out.println("[ApmAgentIT] X-Trace-Id headers equal to the agent's trace id: " + headerMatches + "/" + headerTraceIds.size());
+        assertEquals(headerTraceIds.size(), headerMatches, "X-Trace-Id " + headerTraceIds + " vs agent traces " + traceOfTransaction);
         System.out.println("[ApmAgentIT] app=" + appJar + " intake requests=" + intakes.size()
                 + " encodings=" + intakes.stream().map(Intake::encoding).distinct().toList()
                 + " /api/users/me transactions=" + me.size() + " names=" + me.stream().map(t -> t.path("name").asText()).distinct().toList());
