@@ -1,0 +1,60 @@
+package io.switchyard.chat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
+import org.springframework.data.redis.connection.Message;
+import org.springframework.data.redis.connection.MessageListener;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * The fan-out: a persisted message is published on one Redis channel, and every instance (this one included)
+ * hands what it receives there to its local subscribers. If Redis cannot take the publish, this instance still
+ * delivers locally; clients elsewhere find the message on their next resume or page, since it is in MongoDB.
+ */
+@Component
+class ChatRelay implements MessageListener {
+
+    private static final Logger log = LoggerFactory.getLogger(ChatRelay.class);
+
+    private final StringRedisTemplate redis;
+    private final ObjectMapper json;
+    private final RoomSubscriptions subscriptions;
+    private final String channel;
+    private final AtomicBoolean publishFailing = new AtomicBoolean();
+
+    ChatRelay(StringRedisTemplate redis, ObjectMapper json, RoomSubscriptions subscriptions,
+            ChatProperties properties) {
+        this.redis = redis;
+        this.json = json;
+        this.subscriptions = subscriptions;
+        this.channel = properties.redisChannel();
+    }
+
+    void publish(MessageView message) {
+        try {
+            redis.convertAndSend(channel, json.writeValueAsString(message));
+            if (publishFailing.compareAndSet(true, false)) {
+                log.info("Redis publish works again: chat fan-out restored");
+            }
+        } catch (DataAccessException | IOException e) {
+            if (publishFailing.compareAndSet(false, true)) {
+                log.warn("Redis publish failed, delivering to this instance's subscribers only: {}", e.getMessage());
+            }
+            subscriptions.deliver(message);
+        }
+    }
+
+    @Override
+    public void onMessage(Message message, byte[] pattern) {
+        try {
+            subscriptions.deliver(json.readValue(message.getBody(), MessageView.class));
+        } catch (IOException malformed) {
+            log.warn("ignoring unreadable message on {}: {}", channel, malformed.getMessage());
+        }
+    }
+}

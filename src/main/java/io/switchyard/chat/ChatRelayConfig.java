@@ -1,0 +1,20 @@
+package io.switchyard.chat;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.RedisMessageListenerContainer;
+
+@Configuration(proxyBeanMethods = false)
+class ChatRelayConfig {
+
+    @Bean
+    RedisMessageListenerContainer chatListenerContainer(RedisConnectionFactory connections, ChatRelay relay,
+            ChatProperties properties) {
+        var container = new RedisMessageListenerContainer();
+        container.setConnectionFactory(connections);
+        container.addMessageListener(relay, new ChannelTopic(properties.redisChannel()));
+        return container;
+    }
+}
