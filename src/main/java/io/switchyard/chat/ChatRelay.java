@@ -1,7 +1,9 @@
 package io.switchyard.chat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.switchyard.room.RoomLeft;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,6 +12,7 @@ import org.springframework.data.redis.connection.Message;
 import org.springframework.data.redis.connection.MessageListener;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.event.TransactionalEventListener;
 
 /**
  * The fan-out: a persisted message is published on one Redis channel, and every instance (this one included)
@@ -25,6 +28,7 @@ class ChatRelay implements MessageListener {
     private final ObjectMapper json;
     private final RoomSubscriptions subscriptions;
     private final String channel;
+    private final String membershipChannel;
     private final AtomicBoolean publishFailing = new AtomicBoolean();
 
     ChatRelay(StringRedisTemplate redis, ObjectMapper json, RoomSubscriptions subscriptions,
@@ -33,6 +37,27 @@ class ChatRelay implements MessageListener {
         this.json = json;
         this.subscriptions = subscriptions;
         this.channel = properties.redisChannel();
+        this.membershipChannel = properties.redisChannel() + ":left";
+    }
+
+    String channel() {
+        return channel;
+    }
+
+    String membershipChannel() {
+        return membershipChannel;
+    }
+
+    /** Tells every instance to stop delivering the room to the user who left (after the leave is committed). */
+    @TransactionalEventListener(fallbackExecution = true)
+    void onRoomLeft(RoomLeft left) {
+        try {
+            redis.convertAndSend(membershipChannel, json.writeValueAsString(left));
+        } catch (DataAccessException | IOException e) {
+            log.warn("could not fan out that user {} left room {}; stopping delivery here only: {}",
+                    left.userId(), left.roomId(), e.getMessage());
+            subscriptions.removeMember(left.roomId(), left.userId());
+        }
     }
 
     void publish(MessageView message) {
@@ -52,6 +77,11 @@ class ChatRelay implements MessageListener {
     @Override
     public void onMessage(Message message, byte[] pattern) {
         try {
+            if (membershipChannel.equals(new String(message.getChannel(), StandardCharsets.UTF_8))) {
+                RoomLeft left = json.readValue(message.getBody(), RoomLeft.class);
+                subscriptions.removeMember(left.roomId(), left.userId());
+                return;
+            }
             subscriptions.deliver(json.readValue(message.getBody(), MessageView.class));
         } catch (IOException malformed) {
             log.warn("ignoring unreadable message on {}: {}", channel, malformed.getMessage());

@@ -1,5 +1,6 @@
 package io.switchyard.chat;
 
+import java.util.List;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -10,11 +11,11 @@ import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 class ChatRelayConfig {
 
     @Bean
-    RedisMessageListenerContainer chatListenerContainer(RedisConnectionFactory connections, ChatRelay relay,
-            ChatProperties properties) {
+    RedisMessageListenerContainer chatListenerContainer(RedisConnectionFactory connections, ChatRelay relay) {
         var container = new RedisMessageListenerContainer();
         container.setConnectionFactory(connections);
-        container.addMessageListener(relay, new ChannelTopic(properties.redisChannel()));
+        container.addMessageListener(relay, List.of(new ChannelTopic(relay.channel()),
+                new ChannelTopic(relay.membershipChannel())));
         return container;
     }
 }

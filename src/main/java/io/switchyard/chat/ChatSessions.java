@@ -5,8 +5,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.ApplicationListener;
-import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.server.ServerHttpRequest;
 import org.springframework.http.server.ServerHttpResponse;
@@ -22,14 +23,14 @@ import org.springframework.web.util.UriComponentsBuilder;
 /**
  * The open chat sockets of this instance, and their drain.
  *
- * <p>On shutdown (the context-closed event, which comes before the web server's graceful shutdown) the instance
- * refuses new handshakes (503) and CONNECTs, sends every connected client a STOMP ERROR with
+ * <p>On shutdown (readiness turning to REFUSING_TRAFFIC as the context closes, before the web server's graceful
+ * shutdown) the instance refuses new handshakes (503) and CONNECTs, sends every connected client a STOMP ERROR with
  * {@code reconnect: true}, waits up to the drain timeout for the sockets to close, then closes the rest with
  * status 1012 (service restart). Clients reconnect, land on the other color through nginx, and resume.
  */
 @Component
 class ChatSessions implements HandshakeInterceptor, WebSocketHandlerDecoratorFactory,
-        ApplicationListener<ContextClosedEvent> {
+        ApplicationListener<AvailabilityChangeEvent<?>> {
 
     private static final Logger log = LoggerFactory.getLogger(ChatSessions.class);
 
@@ -92,10 +93,18 @@ class ChatSessions implements HandshakeInterceptor, WebSocketHandlerDecoratorFac
         };
     }
 
+    /**
+     * Readiness going to REFUSING_TRAFFIC starts the drain. Boot's web application context publishes it first
+     * thing when it closes (ReadinessOnShutdown does too), before the lifecycle stop that runs the web server's
+     * graceful shutdown: the drain is over before HTTP draining starts, and reconnecting clients are not routed
+     * back here by a readiness-aware balancer.
+     */
     @Override
-    public void onApplicationEvent(ContextClosedEvent event) {
-        if (event.getApplicationContext().getParent() == null) {
+    public void onApplicationEvent(AvailabilityChangeEvent<?> event) {
+        if (event.getState() == ReadinessState.REFUSING_TRAFFIC) {
             drain();
+        } else if (event.getState() == ReadinessState.ACCEPTING_TRAFFIC) {
+            draining = false;
         }
     }
 

@@ -71,13 +71,14 @@ class RoomSubscribeInterceptor implements ChannelInterceptor {
         if (accessor.getSubscriptionId() == null) {
             return refuse(accessor, user, "bad-frame", "SUBSCRIBE needs an id header.");
         }
+        long userId = ChatPrincipal.userId(user);
         try {
-            rooms.requireMember(roomId, ChatPrincipal.userId(user));
+            rooms.requireMember(roomId, userId);
         } catch (ApiException e) {
             return refuse(accessor, user, e.code(), e.getMessage());
         }
         RoomSubscriptions.Subscription subscription = subscriptions.add(accessor.getSessionId(),
-                accessor.getSubscriptionId(), destination, roomId, lastId != null);
+                accessor.getSubscriptionId(), destination, roomId, userId, lastId != null);
         if (lastId != null) {
             try {
                 replay(subscription, roomId, Math.max(lastId, 0));

@@ -37,8 +37,10 @@ class RoomSubscriptions {
         this.json = json;
     }
 
-    Subscription add(String sessionId, String subscriptionId, String destination, long roomId, boolean replaying) {
-        Subscription subscription = new Subscription(sessionId, subscriptionId, destination, roomId, replaying);
+    Subscription add(String sessionId, String subscriptionId, String destination, long roomId, long userId,
+            boolean replaying) {
+        Subscription subscription = new Subscription(sessionId, subscriptionId, destination, roomId, userId,
+                replaying);
         Subscription previous = bySession.computeIfAbsent(sessionId, id -> new ConcurrentHashMap<>())
                 .put(subscriptionId, subscription);
         if (previous != null) {
@@ -64,6 +66,15 @@ class RoomSubscriptions {
         client.forget(sessionId);
     }
 
+    /** The user left the room: their subscriptions to it, on this instance, get nothing more. */
+    void removeMember(long roomId, long userId) {
+        Set<Subscription> subscribers = byRoom.get(roomId);
+        if (subscribers != null) {
+            subscribers.stream().filter(s -> s.userId == userId).toList()
+                    .forEach(s -> remove(s.sessionId, s.subscriptionId));
+        }
+    }
+
     /** A message from the fan-out, to every local subscriber of its room. */
     void deliver(MessageView message) {
         Set<Subscription> subscribers = byRoom.get(message.roomId());
@@ -86,16 +97,18 @@ class RoomSubscriptions {
         private final String subscriptionId;
         private final String destination;
         private final long roomId;
+        private final long userId;
         private boolean replaying;
         private final List<MessageView> buffered = new ArrayList<>();
         private final Set<Long> replayed = new HashSet<>();
 
-        private Subscription(String sessionId, String subscriptionId, String destination, long roomId,
+        private Subscription(String sessionId, String subscriptionId, String destination, long roomId, long userId,
                 boolean replaying) {
             this.sessionId = sessionId;
             this.subscriptionId = subscriptionId;
             this.destination = destination;
             this.roomId = roomId;
+            this.userId = userId;
             this.replaying = replaying;
         }
 

@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
@@ -17,11 +18,13 @@ public class RoomService {
     private final RoomRepository rooms;
     private final RoomMemberRepository members;
     private final Clock clock;
+    private final ApplicationEventPublisher events;
 
-    RoomService(RoomRepository rooms, RoomMemberRepository members, Clock clock) {
+    RoomService(RoomRepository rooms, RoomMemberRepository members, Clock clock, ApplicationEventPublisher events) {
         this.rooms = rooms;
         this.members = members;
         this.clock = clock;
+        this.events = events;
     }
 
     @Transactional
@@ -65,6 +68,7 @@ public class RoomService {
     public void leave(long roomId, long userId) {
         requireMember(roomId, userId);
         members.leave(roomId, userId);
+        events.publishEvent(new RoomLeft(roomId, userId));
     }
 
     @Transactional(readOnly = true)

@@ -296,10 +296,31 @@ class ChatClusterIT {
         }
     }
 
+    @Test
+    @Order(6)
+    void leavingARoomStopsLiveDeliveryOnEveryInstance() throws Exception {
+        long shortStay = call(a, alice, "POST", "/api/rooms", "{\"name\": \"short stay\"}").body().path("id").asLong();
+        call(b, carol, "POST", "/api/rooms/" + shortStay + "/join", null);
+        try (StompTestClient carolOnB = StompTestClient.connect(b.port(), carol.token());
+                StompTestClient aliceOnA = StompTestClient.connect(a.port(), alice.token())) {
+            var carolFeed = carolOnB.subscribe(shortStay, null);
+            var aliceFeed = aliceOnA.subscribe(shortStay, null);
+            long before = aliceOnA.sendAndWait(shortStay, "still with us?");
+            assertThat(carolFeed.awaitIds(1)).containsExactly(before);
+
+            assertThat(call(a, carol, "POST", "/api/rooms/" + shortStay + "/leave", null).status()).isEqualTo(204);
+            Thread.sleep(300); // the leave is fanned out through Redis
+
+            long after = aliceOnA.sendAndWait(shortStay, "gone");
+            assertThat(aliceFeed.awaitIds(2)).containsExactly(before, after);
+            assertThat(carolFeed.ids()).as("nothing after leaving").containsExactly(before);
+        }
+    }
+
     // ---------------------------------------------------------------- popular cache, shared by the instances
 
     @Test
-    @Order(6)
+    @Order(7)
     void popularRoomsAreCachedInRedisForEveryInstance() throws Exception {
         JsonNode before = call(b, bob, "GET", "/api/rooms/popular", null).body();
         assertThat(before.findValuesAsText("name")).startsWith("general");
@@ -316,7 +337,7 @@ class ChatClusterIT {
     // ---------------------------------------------------------------- drain
 
     @Test
-    @Order(7)
+    @Order(8)
     void drainingATellsItsClientsToReconnectAndTheyResumeOnBLosingNothing() throws Exception {
         StompTestClient bobOnA = StompTestClient.connect(a.port(), bob.token());
         var feedOnA = bobOnA.subscribe(room, null);
@@ -359,7 +380,7 @@ class ChatClusterIT {
     // ---------------------------------------------------------------- main page, then with Redis gone
 
     @Test
-    @Order(8)
+    @Order(9)
     void homeShowsUnreadCountsAndSurvivesRedisGoingAway() throws Exception {
         long newest;
         try (StompTestClient bobOnB = StompTestClient.connect(b.port(), bob.token())) {

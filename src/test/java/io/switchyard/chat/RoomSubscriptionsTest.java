@@ -25,7 +25,7 @@ class RoomSubscriptionsTest {
 
     @Test
     void liveMessagesDuringReplayAreBufferedAndDeduplicated() throws Exception {
-        var subscription = subscriptions.add("s1", "sub-0", "/topic/rooms/7", 7, true);
+        var subscription = subscriptions.add("s1", "sub-0", "/topic/rooms/7", 7, 100, true);
 
         subscriptions.deliver(message(7, 12)); // published while the replay reads MongoDB
         subscription.replay(message(7, 11));
@@ -46,13 +46,15 @@ class RoomSubscriptionsTest {
 
     @Test
     void onlySubscribersOfTheRoomGetItAndNotAfterLeaving() throws Exception {
-        subscriptions.add("s1", "a", "/topic/rooms/1", 1, false);
-        subscriptions.add("s2", "b", "/topic/rooms/2", 2, false);
+        subscriptions.add("s1", "a", "/topic/rooms/1", 1, 100, false);
+        subscriptions.add("s2", "b", "/topic/rooms/2", 2, 200, false);
+        subscriptions.add("s3", "c", "/topic/rooms/2", 2, 300, false);
 
         subscriptions.deliver(message(1, 1));
         subscriptions.remove("s1", "a");
         subscriptions.deliver(message(1, 2));
         subscriptions.removeSession("s2");
+        subscriptions.removeMember(2, 300);
         subscriptions.deliver(message(2, 1));
 
         assertThat(ids()).containsExactly(1L);

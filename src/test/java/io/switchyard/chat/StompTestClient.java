@@ -102,6 +102,25 @@ final class StompTestClient implements AutoCloseable {
         return feed;
     }
 
+    /** Subscribes with a callback per message (benchmark), waiting for the receipt. */
+    void subscribeListener(long roomId, java.util.function.Consumer<MessageView> listener) throws Exception {
+        StompHeaders headers = new StompHeaders();
+        headers.setDestination("/topic/rooms/" + roomId);
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        session.subscribe(headers, new StompFrameHandler() {
+            @Override
+            public Type getPayloadType(StompHeaders frame) {
+                return MessageView.class;
+            }
+
+            @Override
+            public void handleFrame(StompHeaders frame, Object payload) {
+                listener.accept((MessageView) payload);
+            }
+        }).addReceiptTask(() -> ready.complete(null));
+        ready.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
     BlockingQueue<ChatError> subscribeErrors() throws InterruptedException {
         BlockingQueue<ChatError> errors = new LinkedBlockingQueue<>();
         StompHeaders headers = new StompHeaders();
