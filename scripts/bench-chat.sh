@@ -22,6 +22,8 @@ Uses MariaDB and Redis on 127.0.0.1 like the integration tests (SWITCHYARD_TEST_
 USAGE
 }
 
+BENCH_OUTPUT=""
+
 positive_int() {
   [[ "$1" =~ ^[1-9][0-9]*$ ]]
 }
@@ -51,16 +53,15 @@ main() {
   start_test_stores
   log "benchmark: ${clients} clients x ${messages} messages over two instances"
   cd "${REPO_DIR}"
-  local output
-  output="$(mktemp)"
-  trap 'rm -f "${output}"' EXIT
+  BENCH_OUTPUT="$(mktemp)"
+  trap 'rm -f "${BENCH_OUTPUT}"' EXIT
   if ! BENCH_CLIENTS="${clients}" BENCH_MESSAGES="${messages}" ./mvnw -B -ntp verify \
     -Dit.test=ChatBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
-    -Dfailsafe.failIfNoSpecifiedTests=false >"${output}" 2>&1; then
-    tail -n 60 "${output}" >&2
+    -Dfailsafe.failIfNoSpecifiedTests=false >"${BENCH_OUTPUT}" 2>&1; then
+    tail -n 60 "${BENCH_OUTPUT}" >&2
     die "benchmark failed (messages lost or duplicated, or the build broke)"
   fi
-  grep '^BENCH' "${output}"
+  grep '^BENCH' "${BENCH_OUTPUT}"
 }
 
 main "$@"

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -70,6 +72,8 @@ class ChatBenchmark {
                 duplicates.add(dup);
             }
 
+            // one thread per sender: the common pool has a single thread on a 2-core host
+            ExecutorService senderThreads = Executors.newFixedThreadPool(CLIENTS);
             long started = System.nanoTime();
             List<CompletableFuture<Void>> senders = new ArrayList<>();
             Set<Long> sentIds = ConcurrentHashMap.newKeySet();
@@ -82,9 +86,10 @@ class ChatBenchmark {
                             throw new IllegalStateException(e);
                         }
                     }
-                }));
+                }, senderThreads));
             }
             CompletableFuture.allOf(senders.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
+            senderThreads.shutdown();
             long expected = (long) sentIds.size() * CLIENTS;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (received.stream().mapToLong(Map::size).sum() < expected && System.nanoTime() < deadline) {
