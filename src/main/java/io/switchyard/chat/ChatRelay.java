@@ -4,9 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.switchyard.room.RoomLeft;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.connection.Message;
 import org.springframework.data.redis.connection.MessageListener;
@@ -20,7 +24,7 @@ import org.springframework.transaction.event.TransactionalEventListener;
  * delivers locally; clients elsewhere find the message on their next resume or page, since it is in MongoDB.
  */
 @Component
-class ChatRelay implements MessageListener {
+class ChatRelay implements MessageListener, DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(ChatRelay.class);
 
@@ -30,6 +34,15 @@ class ChatRelay implements MessageListener {
     private final String channel;
     private final String membershipChannel;
     private final AtomicBoolean publishFailing = new AtomicBoolean();
+    /**
+     * Runs the listener for the Redis container, one message at a time: Redis delivers a channel's messages in
+     * publish order, and the container's default executor (a thread per message) would reorder them.
+     */
+    private final ExecutorService dispatcher = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "chat-fanout");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     ChatRelay(StringRedisTemplate redis, ObjectMapper json, RoomSubscriptions subscriptions,
             ChatProperties properties) {
@@ -38,6 +51,15 @@ class ChatRelay implements MessageListener {
         this.subscriptions = subscriptions;
         this.channel = properties.redisChannel();
         this.membershipChannel = properties.redisChannel() + ":left";
+    }
+
+    Executor dispatcher() {
+        return dispatcher;
+    }
+
+    @Override
+    public void destroy() {
+        dispatcher.shutdown();
     }
 
     String channel() {

@@ -14,6 +14,7 @@ class ChatRelayConfig {
     RedisMessageListenerContainer chatListenerContainer(RedisConnectionFactory connections, ChatRelay relay) {
         var container = new RedisMessageListenerContainer();
         container.setConnectionFactory(connections);
+        container.setTaskExecutor(relay.dispatcher());
         container.addMessageListener(relay, List.of(new ChannelTopic(relay.channel()),
                 new ChannelTopic(relay.membershipChannel())));
         return container;

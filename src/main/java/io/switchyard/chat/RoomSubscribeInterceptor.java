@@ -13,7 +13,10 @@ import org.springframework.messaging.support.MessageHeaderAccessor;
 import org.springframework.stereotype.Component;
 
 /**
- * SUBSCRIBE to {@code /topic/rooms/{roomId}} (members only), optionally with a {@code last-id} header: the id of
+ * Which destinations clients may use: SEND only to {@code /app/...}, SUBSCRIBE only to rooms and their own
+ * {@code /user/queue/errors}.
+ *
+ * <p>SUBSCRIBE to {@code /topic/rooms/{roomId}} (members only), optionally with a {@code last-id} header: the id of
  * the newest message the client has of this room. The messages after it are replayed before live delivery.
  * A {@code receipt} header is answered once the replay is sent. A refused subscription is reported on
  * {@code /user/queue/errors}; the session stays open.
@@ -23,6 +26,8 @@ class RoomSubscribeInterceptor implements ChannelInterceptor {
 
     static final String ROOM_PREFIX = "/topic/rooms/";
     static final String LAST_ID_HEADER = "last-id";
+    static final String USER_ERRORS = "/user" + StompFrames.ERRORS_DESTINATION;
+    static final String SEND_PREFIX = "/app/";
 
     private final RoomService rooms;
     private final MessageStore store;
@@ -45,11 +50,23 @@ class RoomSubscribeInterceptor implements ChannelInterceptor {
         if (accessor == null || accessor.getCommand() == null) {
             return message;
         }
-        if (accessor.getCommand() == StompCommand.UNSUBSCRIBE) {
+        StompCommand command = accessor.getCommand();
+        String destination = accessor.getDestination();
+        if (command == StompCommand.UNSUBSCRIBE) {
             subscriptions.remove(accessor.getSessionId(), accessor.getSubscriptionId());
-        } else if (accessor.getCommand() == StompCommand.SUBSCRIBE && accessor.getDestination() != null
-                && accessor.getDestination().startsWith("/topic/")) {
-            return subscribe(message, accessor) ? message : null;
+        } else if (command == StompCommand.SUBSCRIBE) {
+            if (destination != null && destination.startsWith(ROOM_PREFIX)) {
+                return subscribe(message, accessor) ? message : null;
+            }
+            if (!USER_ERRORS.equals(destination)) {
+                // the broker's own destinations (another session's error queue) are not for clients
+                refuse(accessor, accessor.getUser(), "unknown-destination",
+                        "Subscribe to " + ROOM_PREFIX + "{roomId} or " + USER_ERRORS + ".");
+                return null;
+            }
+        } else if (command == StompCommand.SEND && (destination == null || !destination.startsWith(SEND_PREFIX))) {
+            refuse(accessor, accessor.getUser(), "unknown-destination", "Send to " + SEND_PREFIX + "rooms/{roomId}.");
+            return null;
         }
         return message;
     }

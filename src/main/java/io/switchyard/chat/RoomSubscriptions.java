@@ -3,6 +3,7 @@ package io.switchyard.chat;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -119,7 +120,8 @@ class RoomSubscriptions {
 
         /** Replay done: the buffered live messages not already replayed, then live delivery. */
         synchronized void replayFinished() {
-            buffered.stream().filter(m -> !replayed.contains(m.id())).forEach(this::send);
+            buffered.stream().filter(m -> !replayed.contains(m.id()))
+                    .sorted(Comparator.comparingLong(MessageView::id)).forEach(this::send);
             buffered.clear();
             replaying = false;
         }

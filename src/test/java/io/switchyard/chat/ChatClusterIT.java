@@ -237,6 +237,10 @@ class ChatClusterIT {
             assertThat(errors.poll(WAIT, TimeUnit.SECONDS).code()).isEqualTo("malformed-message");
             aliceOnA.subscribeNoWait(carolsRoom, 0L);
             assertThat(errors.poll(WAIT, TimeUnit.SECONDS).code()).isEqualTo("not-a-member");
+            aliceOnA.sendRaw("/queue/errors-user" + "someone-else", java.util.Map.of("code", "spoofed"));
+            assertThat(errors.poll(WAIT, TimeUnit.SECONDS).code()).isEqualTo("unknown-destination");
+            aliceOnA.subscribeRaw("/queue/errors-usersomeone-else");
+            assertThat(errors.poll(WAIT, TimeUnit.SECONDS).code()).isEqualTo("unknown-destination");
 
             // the session survived all of that
             long ok = aliceOnA.sendAndWait(room, "still here");

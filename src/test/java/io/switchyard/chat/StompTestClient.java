@@ -102,6 +102,10 @@ final class StompTestClient implements AutoCloseable {
         return feed;
     }
 
+    void subscribeRaw(String destination) {
+        session.subscribe(destination, new RoomFeed());
+    }
+
     /** Subscribes with a callback per message (benchmark), waiting for the receipt. */
     void subscribeListener(long roomId, java.util.function.Consumer<MessageView> listener) throws Exception {
         StompHeaders headers = new StompHeaders();
