@@ -4,6 +4,9 @@ import io.switchyard.room.RoomService;
 import io.switchyard.support.error.ApiException;
 import java.security.Principal;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
 import org.springframework.messaging.Message;
 import org.springframework.messaging.MessageChannel;
 import org.springframework.messaging.simp.stomp.StompCommand;
@@ -24,6 +27,7 @@ import org.springframework.stereotype.Component;
 @Component
 class RoomSubscribeInterceptor implements ChannelInterceptor {
 
+    private static final Logger log = LoggerFactory.getLogger(RoomSubscribeInterceptor.class);
     static final String ROOM_PREFIX = "/topic/rooms/";
     static final String LAST_ID_HEADER = "last-id";
     static final String USER_ERRORS = "/user" + StompFrames.ERRORS_DESTINATION;
@@ -56,7 +60,7 @@ class RoomSubscribeInterceptor implements ChannelInterceptor {
             subscriptions.remove(accessor.getSessionId(), accessor.getSubscriptionId());
         } else if (command == StompCommand.SUBSCRIBE) {
             if (destination != null && destination.startsWith(ROOM_PREFIX)) {
-                return subscribe(message, accessor) ? message : null;
+                return subscribe(accessor) ? message : null;
             }
             if (!USER_ERRORS.equals(destination)) {
                 // the broker's own destinations (another session's error queue) are not for clients
@@ -71,7 +75,7 @@ class RoomSubscribeInterceptor implements ChannelInterceptor {
         return message;
     }
 
-    private boolean subscribe(Message<?> message, StompHeaderAccessor accessor) {
+    private boolean subscribe(StompHeaderAccessor accessor) {
         String destination = accessor.getDestination();
         Principal user = accessor.getUser();
         Long roomId = roomId(destination);
@@ -99,6 +103,11 @@ class RoomSubscribeInterceptor implements ChannelInterceptor {
         if (lastId != null) {
             try {
                 replay(subscription, roomId, Math.max(lastId, 0));
+            } catch (DataAccessException storeDown) {
+                // a partial replay must not turn into a live subscription with a hole in it
+                subscriptions.remove(accessor.getSessionId(), accessor.getSubscriptionId());
+                log.warn("replay for room {} failed, subscription refused: {}", roomId, storeDown.getMessage());
+                return refuse(accessor, user, "replay-failed", "Could not read the missed messages; subscribe again.");
             } finally {
                 subscription.replayFinished();
             }
