@@ -1,0 +1,63 @@
+package io.switchyard.chat;
+
+import io.switchyard.room.RoomService;
+import io.switchyard.support.error.ApiException;
+import org.springframework.http.HttpStatus;
+import org.springframework.stereotype.Service;
+
+/** Sending: membership, then MongoDB, then the fan-out. A message is never published before it is stored. */
+@Service
+class ChatService {
+
+    private final RoomService rooms;
+    private final MessageStore store;
+    private final ChatRelay relay;
+    private final ChatProperties properties;
+
+    ChatService(RoomService rooms, MessageStore store, ChatRelay relay, ChatProperties properties) {
+        this.rooms = rooms;
+        this.store = store;
+        this.relay = relay;
+        this.properties = properties;
+    }
+
+    MessageView send(long roomId, long senderId, String rawText) {
+        String text = validText(rawText);
+        rooms.requireMember(roomId, senderId);
+        MessageView stored = store.append(roomId, senderId, text);
+        relay.publish(stored);
+        return stored;
+    }
+
+    MessagePage page(long roomId, long userId, Long before, Long after, Integer limit) {
+        int size = limit == null ? properties.defaultPageSize() : limit;
+        if (size < 1) {
+            throw new ApiException(HttpStatus.BAD_REQUEST, "invalid-limit", "limit must be at least 1.");
+        }
+        if ((before != null && before < 0) || (after != null && after < 0)) {
+            throw new ApiException(HttpStatus.BAD_REQUEST, "invalid-cursor", "Cursors are non-negative ids.");
+        }
+        rooms.requireMember(roomId, userId);
+        return store.page(roomId, before, after, Math.min(size, properties.maxPageSize()));
+    }
+
+    /** Marks up to {@code readId}, or up to the newest message when none is given. */
+    ReadMarkerResponse markRead(long roomId, long userId, Long readId) {
+        rooms.requireMember(roomId, userId);
+        long newest = store.latest(roomId).map(MessageView::id).orElse(0L);
+        long target = readId == null ? newest : Math.min(Math.max(readId, 0), newest);
+        long marker = rooms.markRead(roomId, userId, target);
+        return new ReadMarkerResponse(roomId, marker, store.countUnread(roomId, marker, userId));
+    }
+
+    private String validText(String raw) {
+        if (raw == null || raw.isBlank()) {
+            throw new ApiException(HttpStatus.BAD_REQUEST, "empty-message", "A message needs some text.");
+        }
+        if (raw.length() > properties.maxTextLength()) {
+            throw new ApiException(HttpStatus.BAD_REQUEST, "message-too-long",
+                    "A message has at most " + properties.maxTextLength() + " characters.");
+        }
+        return raw;
+    }
+}

@@ -1,0 +1,4 @@
+package io.switchyard.chat;
+
+record ReadMarkerResponse(long roomId, long lastReadId, long unreadCount) {
+}

@@ -1,0 +1,4 @@
+package io.switchyard.chat;
+
+record SendMessageRequest(String text) {
+}
