@@ -14,7 +14,7 @@ source "${SCRIPTS_DIR}/lib/common.sh"
 source "${SCRIPTS_DIR}/lib/test-stores.sh"
 
 ROOT="$(repo_root)"
-ALL_SUITES=(app shell jenkins nginx-hardening fail2ban bootstrap elk)
+ALL_SUITES=(app shell jenkins images deploy nginx-hardening fail2ban bootstrap elk)
 BASE_PACKAGES=(openjdk-17-jdk-headless curl jq mariadb-server mariadb-client redis-server shellcheck bats)
 
 usage() {
@@ -45,6 +45,16 @@ suite_shell() {
 suite_jenkins() {
   (cd "${ROOT}" && ./mvnw -B -ntp -f jenkins/pipeline-tests/pom.xml verify)
   (cd "${ROOT}" && bats jenkins/tests)
+}
+
+# Offline stand-in images and the app image, built from Debian packages (cached by content hash).
+suite_images() {
+  "${ROOT}/tests/images/run.sh"
+}
+
+# Blue/green end to end: real dockerd, real nginx, real containers, under load.
+suite_deploy() {
+  "${ROOT}/tests/deploy/run.sh"
 }
 
 # Host hardening: each runner installs what it needs and removes every process, rule and dir it made.

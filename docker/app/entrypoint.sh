@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Entrypoint of the Switchyard app image: JVM flags from /app/jvm.options (+ JAVA_OPTS), the
+# AppCDS archive when the image has one, and the Elastic APM agent only when
+# ELASTIC_APM_SERVER_URL is set. The JVM becomes PID 1 (exec), so SIGTERM reaches Spring's
+# graceful shutdown directly.
+#
+# APP_CDS_TRAINING=true (image build only): runs the app until its context is refreshed and
+# writes the class-data archive /app/app.jsa.
+set -euo pipefail
+
+readonly APP_DIR=/app
+readonly CDS_ARCHIVE=/app/app.jsa
+readonly APM_AGENT=/opt/elastic-apm/elastic-apm-agent.jar
+
+jvm_options() {
+  local line
+  while IFS= read -r line || [[ -n "${line}" ]]; do
+    line="${line%%#*}"
+    line="${line#"${line%%[![:space:]]*}"}"
+    line="${line%"${line##*[![:space:]]}"}"
+    [[ -n "${line}" ]] && JVM_OPTS+=("${line}")
+  done <"${APP_DIR}/jvm.options"
+  if [[ -n "${JAVA_OPTS:-}" ]]; then
+    local extra=()
+    read -r -a extra <<<"${JAVA_OPTS}"
+    JVM_OPTS+=("${extra[@]}")
+  fi
+}
+
+apm_agent() {
+  [[ -n "${ELASTIC_APM_SERVER_URL:-}" ]] || return 0
+  export ELASTIC_APM_SERVICE_NAME="${ELASTIC_APM_SERVICE_NAME:-switchyard}"
+  export ELASTIC_APM_ENVIRONMENT="${ELASTIC_APM_ENVIRONMENT:-${APP_ENV:-local}}"
+  export ELASTIC_APM_SERVICE_VERSION="${ELASTIC_APM_SERVICE_VERSION:-${APP_VERSION:-unknown}}"
+  export ELASTIC_APM_GLOBAL_LABELS="${ELASTIC_APM_GLOBAL_LABELS:-color=${APP_COLOR:-none}}"
+  export ELASTIC_APM_ENABLE_LOG_CORRELATION="${ELASTIC_APM_ENABLE_LOG_CORRELATION:-true}"
+  export ELASTIC_APM_LOG_CORRELATION="${ELASTIC_APM_LOG_CORRELATION:-${ELASTIC_APM_ENABLE_LOG_CORRELATION}}"
+  JVM_OPTS+=("-javaagent:${APM_AGENT}")
+}
+
+main() {
+  JVM_OPTS=()
+  jvm_options
+  if [[ "${APP_CDS_TRAINING:-false}" == true ]]; then
+    # Same flags as at run time, embedded defaults (no profile, no external services).
+    unset SPRING_PROFILES_ACTIVE
+    exec java "${JVM_OPTS[@]}" "-XX:ArchiveClassesAtExit=${CDS_ARCHIVE}" \
+      -Dspring.context.exit=onRefresh -jar "${APP_DIR}/app.jar" "$@"
+  fi
+  if [[ -f "${CDS_ARCHIVE}" && "${APP_CDS:-true}" == true ]]; then
+    JVM_OPTS+=("-XX:SharedArchiveFile=${CDS_ARCHIVE}")
+  fi
+  apm_agent
+  exec java "${JVM_OPTS[@]}" -jar "${APP_DIR}/app.jar" "$@"
+}
+
+main "$@"

@@ -1,0 +1,254 @@
+# shellcheck shell=bash
+# nginx: render and install the site, switch the one-line upstream include, validate, reload.
+# Every change is a small transaction: back up what is replaced, put the new files in place,
+# `nginx -t`, reload (or start), and restore every file when any of that fails. The running nginx
+# only reads files on reload, so a failed `nginx -t` never reaches live traffic.
+# Needs: config.sh (nginx_cmd, settings), color.sh.
+
+# --- transaction over config files --------------------------------------------------------
+NGINX_TX_DST=()
+NGINX_TX_BAK=()
+NGINX_TX_DIR=""
+
+nginx_tx_begin() {
+  NGINX_TX_DST=()
+  NGINX_TX_BAK=()
+  mkdir -p "$(dirname "${UPSTREAM_FILE}")"
+  NGINX_TX_DIR="$(mktemp -d "$(dirname "${UPSTREAM_FILE}")/.switchyard-tx.XXXXXX")"
+}
+
+# nginx_tx_put <new-file> <destination>: moves new-file into place (rename on the same file system
+# when possible), keeping a backup of the destination (or a note that it did not exist).
+nginx_tx_put() {
+  local src="$1"
+  local dst="$2"
+  local bak="${NGINX_TX_DIR}/${#NGINX_TX_DST[@]}.bak"
+  mkdir -p "$(dirname "${dst}")"
+  if [[ -e "${dst}" ]]; then
+    cp -p "${dst}" "${bak}"
+  else
+    bak=""
+  fi
+  NGINX_TX_DST+=("${dst}")
+  NGINX_TX_BAK+=("${bak}")
+  # Copy next to the destination first so the final mv is an atomic rename.
+  cp "${src}" "${dst}.switchyard-new"
+  mv -f "${dst}.switchyard-new" "${dst}"
+}
+
+nginx_tx_rollback() {
+  local i
+  for ((i = ${#NGINX_TX_DST[@]} - 1; i >= 0; i--)); do
+    if [[ -n "${NGINX_TX_BAK[i]}" ]]; then
+      cp -p "${NGINX_TX_BAK[i]}" "${NGINX_TX_DST[i]}.switchyard-new"
+      mv -f "${NGINX_TX_DST[i]}.switchyard-new" "${NGINX_TX_DST[i]}"
+    else
+      rm -f "${NGINX_TX_DST[i]}"
+    fi
+    log "restored ${NGINX_TX_DST[i]}"
+  done
+  nginx_tx_end
+}
+
+nginx_tx_end() {
+  if [[ -n "${NGINX_TX_DIR}" ]]; then
+    rm -rf "${NGINX_TX_DIR}"
+  fi
+  NGINX_TX_DIR=""
+  NGINX_TX_DST=()
+  NGINX_TX_BAK=()
+}
+
+# --- rendering ------------------------------------------------------------------------------
+# nginx_render_site: prints the site config for the loaded env.
+nginx_render_site() {
+  local template="${SWITCHYARD_ROOT}/nginx/templates/switchyard-site.conf.template"
+  SWITCHYARD_ENV="${SWITCHYARD_ENV}" UPSTREAM_FILE="${UPSTREAM_FILE}" NGINX_LISTEN="${NGINX_LISTEN}" \
+    NGINX_SERVER_NAME="${NGINX_SERVER_NAME}" NGINX_LOG_DIR="${NGINX_LOG_DIR}" NGINX_CONF_DIR="${NGINX_CONF_DIR}" \
+    envsubst "$(printf '$%s ' SWITCHYARD_ENV UPSTREAM_FILE NGINX_LISTEN NGINX_SERVER_NAME NGINX_LOG_DIR NGINX_CONF_DIR)" \
+    <"${template}"
+}
+
+# nginx_render_upstream <color> [current-file]: prints the new include. With a current file, the
+# port of its server line is replaced by sed (everything else kept); otherwise a fresh line.
+nginx_render_upstream() {
+  local color="$1"
+  local current="${2:-}"
+  local port
+  port="$(port_for_color "${color}")" || return 1
+  if [[ -n "${current}" && -e "${current}" ]]; then
+    sed -E "s/^([[:space:]]*server[[:space:]]+127\.0\.0\.1:)[0-9]{1,5}([[:space:]]*;)/\1${port}\2/" "${current}"
+  else
+    printf '# Switchyard %s: live color. Written by scripts/switch.sh - one line, the port only.\n' "${SWITCHYARD_ENV}"
+    upstream_line "${port}"
+  fi
+}
+
+# nginx_stage_site: stages the rendered site and the repo's shared files (conf.d, includes,
+# snippets, and the main nginx.conf when NGINX_INSTALL_MAIN_CONF=1) into the transaction.
+nginx_stage_site() {
+  local src_dir="${SWITCHYARD_ROOT}/nginx"
+  local f sub
+  nginx_render_site >"${NGINX_TX_DIR}/site.conf"
+  nginx_tx_put "${NGINX_TX_DIR}/site.conf" "${NGINX_SITE_FILE}"
+  for sub in conf.d includes snippets; do
+    [[ -d "${src_dir}/${sub}" ]] || continue
+    for f in "${src_dir}/${sub}"/*.conf; do
+      [[ -e "${f}" ]] || continue
+      if ! cmp -s "${f}" "${NGINX_CONF_DIR}/${sub}/${f##*/}"; then
+        nginx_tx_put "${f}" "${NGINX_CONF_DIR}/${sub}/${f##*/}"
+      fi
+    done
+  done
+  if [[ "${NGINX_INSTALL_MAIN_CONF}" == 1 ]]; then
+    nginx_tx_put "${src_dir}/nginx.conf" "${NGINX_CONF:-${NGINX_CONF_DIR}/nginx.conf}"
+  fi
+  if [[ -n "${NGINX_PREFIX}" ]]; then
+    mkdir -p "${NGINX_PREFIX%/}/logs" "${NGINX_PREFIX%/}/tmp"
+  fi
+  mkdir -p "${NGINX_LOG_DIR}"
+}
+
+# --- the running nginx ---------------------------------------------------------------------
+nginx_master_pid() {
+  local pid
+  [[ -r "${NGINX_PID_FILE}" ]] || return 1
+  pid="$(tr -dc '0-9' <"${NGINX_PID_FILE}")"
+  [[ -n "${pid}" ]] && kill -0 "${pid}" 2>/dev/null || return 1
+  echo "${pid}"
+}
+
+nginx_running() {
+  nginx_master_pid >/dev/null
+}
+
+# nginx_workers [all|active|shutting]: pids of the master's worker processes.
+nginx_workers() {
+  local which="${1:-all}"
+  local master
+  master="$(nginx_master_pid)" || return 0
+  ps -o pid=,args= --ppid "${master}" | while read -r pid args; do
+    case "${which}" in
+      all) echo "${pid}" ;;
+      active) [[ "${args}" == *"shutting down"* ]] || echo "${pid}" ;;
+      shutting) [[ "${args}" != *"shutting down"* ]] || echo "${pid}" ;;
+    esac
+  done
+}
+
+nginx_test() {
+  local out
+  if ! out="$(nginx_cmd -t 2>&1)"; then
+    err "nginx -t failed:"
+    printf '%s\n' "${out}" >&2
+    return 1
+  fi
+}
+
+# nginx_reload_or_start: reload a running master and wait until a new generation of workers
+# serves (a reload nginx rejects keeps the old workers: that is a failure); start one otherwise.
+nginx_reload_or_start() {
+  local before pid new
+  if nginx_running; then
+    before=" $(nginx_workers active | tr '\n' ' ') "
+    nginx_cmd -s reload || return 1
+    local deadline=$((SECONDS + 10))
+    while ((SECONDS < deadline)); do
+      new=0
+      for pid in $(nginx_workers active); do
+        [[ "${before}" == *" ${pid} "* ]] || new=1
+      done
+      if ((new)); then
+        return 0
+      fi
+      sleep 0.05
+    done
+    err "nginx did not start new workers after the reload (see its error log)"
+    return 1
+  fi
+  log "nginx is not running: starting it"
+  # The daemon must not inherit the deploy lock (fd 9): it would hold it for its whole life.
+  nginx_cmd 9>&- || return 1
+  retry_until 10 0.1 nginx_running
+}
+
+# nginx_apply_color <color> [install]: points the upstream include at <color>'s port (installing
+# the site first when it is missing, or when "install" is given), validates, reloads. Restores
+# every file it touched on any failure. 0 = switched, 1 = failed and restored.
+nginx_apply_color() {
+  local color="$1"
+  local install="${2:-}"
+  local port
+  port="$(port_for_color "${color}")" || return 1
+  nginx_tx_begin
+  if [[ -n "${install}" || ! -e "${NGINX_SITE_FILE}" ]]; then
+    log "installing nginx site ${NGINX_SITE_FILE}"
+    nginx_stage_site
+  fi
+  nginx_render_upstream "${color}" "${UPSTREAM_FILE}" >"${NGINX_TX_DIR}/upstream.conf"
+  if [[ "$(upstream_port "${NGINX_TX_DIR}/upstream.conf")" != "${port}" ]]; then
+    err "upstream include ${UPSTREAM_FILE} is not one 'server 127.0.0.1:<port>;' line; not touching it"
+    nginx_tx_end
+    return 1
+  fi
+  nginx_tx_put "${NGINX_TX_DIR}/upstream.conf" "${UPSTREAM_FILE}"
+  if ! nginx_test; then
+    nginx_tx_rollback
+    err "nginx config invalid: files restored, nginx not reloaded"
+    return 1
+  fi
+  if ! nginx_reload_or_start; then
+    nginx_tx_rollback
+    err "nginx reload failed: files restored"
+    return 1
+  fi
+  nginx_tx_end
+}
+
+# nginx_observed_color: the X-App-Color of one response through nginx (empty on no answer).
+nginx_observed_color() {
+  curl -s -o /dev/null -D - --max-time 3 "${NGINX_URL}/actuator/health/readiness" 2>/dev/null |
+    tr -d '\r' | sed -n -E 's/^[Xx]-[Aa]pp-[Cc]olor:[[:space:]]*([a-z]+).*/\1/p' | tail -n 1
+}
+
+# nginx_observed_colors <n>: the X-App-Color of n requests through nginx, one line each in order
+# ("-" for a request without a 2xx answer). One curl process, one connection: cheap and quick.
+nginx_observed_colors() {
+  local n="$1"
+  local url="${NGINX_URL}/actuator/health/readiness"
+  local args=()
+  local i
+  for ((i = 0; i < n; i++)); do
+    args+=(-o /dev/null "${url}")
+  done
+  # %header{} needs curl 7.84+ (Debian 12, Ubuntu 24.04); older curl prints it verbatim -> "-".
+  curl -s --max-time 5 -w '%{http_code} %header{x-app-color}\n' "${args[@]}" 2>/dev/null |
+    awk '{ if ($1 ~ /^2/ && $2 ~ /^[a-z]+$/) print $2; else print "-" }'
+}
+
+# nginx_verify_color <color> <n> <deadline-s>: n consecutive responses through nginx from <color>.
+nginx_verify_color() {
+  local color="$1"
+  local n="$2"
+  local deadline_s="$3"
+  local streak=0
+  local seen last=""
+  local deadline=$((SECONDS + deadline_s))
+  while ((streak < n)); do
+    if ((SECONDS >= deadline)); then
+      err "through nginx: ${streak}/${n} consecutive responses from ${color} (last: '${last:-none}') after ${deadline_s}s"
+      return 1
+    fi
+    while read -r seen; do
+      last="${seen}"
+      if [[ "${seen}" == "${color}" ]]; then
+        streak=$((streak + 1))
+      else
+        streak=0
+      fi
+    done < <(nginx_observed_colors "$((n - streak))")
+    if ((streak < n)); then
+      sleep 0.1
+    fi
+  done
+}
