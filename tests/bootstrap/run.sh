@@ -12,6 +12,8 @@ SCRIPT_NAME="tests/bootstrap"
 SUITE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/lib/common.sh
 source "${SUITE_DIR}/../../scripts/lib/common.sh"
+# shellcheck source=tests/lib/checks.sh
+source "${SUITE_DIR}/../lib/checks.sh"
 
 SUITE="bookworm"
 CACHE_DIR="${SWITCHYARD_CACHE_DIR:-/var/cache/switchyard}/bootstrap-test"
@@ -19,8 +21,6 @@ ROOT=""
 TMP=""
 R=""
 MOUNTS=()
-FAILURES=0
-CHECKS=0
 OUT=""
 RC=0
 
@@ -40,17 +40,6 @@ cleanup() {
     fi
   fi
   exit "${rc}"
-}
-
-pass() {
-  CHECKS=$((CHECKS + 1))
-  log "PASS: $*"
-}
-
-fail() {
-  CHECKS=$((CHECKS + 1))
-  FAILURES=$((FAILURES + 1))
-  err "FAIL: $*"
 }
 
 # The Debian mirror this machine's apt uses for <suite> (deb822 .sources first, then .list files).
@@ -349,10 +338,7 @@ main() {
   test_drift
   test_usage
 
-  if ((FAILURES > 0)); then
-    die "${FAILURES} of ${CHECKS} check(s) failed"
-  fi
-  log "all ${CHECKS} bootstrap checks passed in $((SECONDS - t0))s"
+  checks_summary "bootstrap" "${t0}"
 }
 
 main "$@"

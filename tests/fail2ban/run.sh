@@ -14,6 +14,8 @@ SCRIPT_NAME="tests/fail2ban"
 SUITE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/lib/common.sh
 source "${SUITE_DIR}/../../scripts/lib/common.sh"
+# shellcheck source=tests/lib/checks.sh
+source "${SUITE_DIR}/../lib/checks.sh"
 
 # Jails under test end to end (jail.d/switchyard-sshd.local) and every shipped jail, sorted.
 SSH_JAILS=(sshd switchyard-sshd-preauth)
@@ -31,8 +33,6 @@ F2B_CONF=""
 TEST_USER=""
 TEST_PASSWORD=""
 CREATED_RUN_SSHD=0
-FAILURES=0
-CHECKS=0
 
 cleanup() {
   local rc=$?
@@ -63,17 +63,6 @@ cleanup() {
     rm -rf "${TMP}"
   fi
   exit "${rc}"
-}
-
-pass() {
-  CHECKS=$((CHECKS + 1))
-  log "PASS: $*"
-}
-
-fail() {
-  CHECKS=$((CHECKS + 1))
-  FAILURES=$((FAILURES + 1))
-  err "FAIL: $*"
 }
 
 dump_logs() {
@@ -542,9 +531,8 @@ main() {
 
   if ((FAILURES > 0)); then
     dump_logs
-    die "${FAILURES} of ${CHECKS} check(s) failed"
   fi
-  log "all ${CHECKS} fail2ban checks passed in $((SECONDS - t0))s"
+  checks_summary fail2ban "${t0}"
 }
 
 main "$@"

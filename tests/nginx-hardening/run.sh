@@ -11,6 +11,8 @@ SCRIPT_NAME="tests/nginx-hardening"
 SUITE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/lib/common.sh
 source "${SUITE_DIR}/../../scripts/lib/common.sh"
+# shellcheck source=tests/lib/checks.sh
+source "${SUITE_DIR}/../lib/checks.sh"
 
 ROOT=""
 TMP=""
@@ -20,8 +22,6 @@ PROBE_PORT=""
 UPSTREAM_PORT=""
 UPSTREAM_PID=""
 BASE=""
-FAILURES=0
-CHECKS=0
 
 cleanup() {
   local rc=$?
@@ -35,17 +35,6 @@ cleanup() {
     rm -rf "${TMP}"
   fi
   exit "${rc}"
-}
-
-pass() {
-  CHECKS=$((CHECKS + 1))
-  log "PASS: $*"
-}
-
-fail() {
-  CHECKS=$((CHECKS + 1))
-  FAILURES=$((FAILURES + 1))
-  err "FAIL: $*"
 }
 
 # expect_eq <got> <want> <what>
@@ -419,10 +408,7 @@ main() {
   test_fail2ban_filters_on_real_logs
   test_upstream_down
 
-  if ((FAILURES > 0)); then
-    die "${FAILURES} of ${CHECKS} check(s) failed"
-  fi
-  log "all ${CHECKS} nginx hardening checks passed in $((SECONDS - t0))s"
+  checks_summary "nginx hardening" "${t0}"
 }
 
 main "$@"
