@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks the blue/green switch: wrk through nginx at a fixed connection count before, during K
-# consecutive deploys, and after; prints total requests, non-2xx responses, socket errors,
-# p50/p99 latency per phase, the time from "idle color healthy" to "switched and verified" per deploy
-# and every deploy step's duration.
+# consecutive deploys, and after. Each deploy is cut in two windows, each measured by its own wrk run:
+#   starting  deploy start -> the switch step begins (the idle color's JVM starts and warms up beside
+#             the live color, on the same CPUs)
+#   switch    the switch step begins -> the deploy ends (nginx reload, verify, drain, old color stopped)
+# Prints per phase: requests, non-2xx, socket errors, p50/p99 (per deploy and the worst); the p99 ratio
+# switch/steady; per deploy the time from "idle color ready" to "switched and verified" (smoke test +
+# warm-up + switch + verify), the switch itself (switch.sh start -> verified) and every step's duration.
 #
 # Usage: scripts/bench-switch.sh [--env ENV] [--deploys K] [--connections C] [--threads T]
 #                                [--steady S] [--close] <image-a> <image-b>
@@ -128,44 +132,75 @@ main() {
 
   wrk_start before "${STEADY}"
   wrk_wait
-  wrk_start during 3600
-  sleep 1
-  local i rc failed_deploys=0 image
-  local switch_ms=() histories=()
+  local i rc failed_deploys=0 image deploy_pid
+  local histories=()
   for ((i = 0; i < DEPLOYS; i++)); do
     image="${images[$(((first + i) % 2))]}"
+    wrk_start "starting-${i}" 3600
     rc=0
-    "${SCRIPT_DIR}/deploy.sh" --wait "${env}" "${image}" >"${WORK}/deploy-${i}.log" 2>&1 || rc=$?
+    "${SCRIPT_DIR}/deploy.sh" --wait "${env}" "${image}" >"${WORK}/deploy-${i}.log" 2>&1 &
+    deploy_pid=$!
+    # Cut to the switch window the moment the deploy announces its switch step.
+    while kill -0 "${deploy_pid}" 2>/dev/null && ! grep -q '==> \[6/9\] switch' "${WORK}/deploy-${i}.log"; do
+      sleep 0.05
+    done
+    wrk_stop
+    wrk_start "switch-${i}" 3600
+    wait "${deploy_pid}" || rc=$?
+    wrk_stop
     if ((rc != 0)); then
       failed_deploys=$((failed_deploys + 1))
       err "deploy $((i + 1)) (${image}) exited ${rc}; log:"
       tail -n 15 "${WORK}/deploy-${i}.log" >&2
     fi
     histories+=("$(tail -n 1 "${HISTORY_FILE}")")
-    switch_ms+=("$(jq -r '.switch_ms // "-"' <<<"${histories[-1]}")")
-    log "deploy $((i + 1))/${DEPLOYS}: ${image} -> $(jq -r .to_color <<<"${histories[-1]}") exit ${rc}, switch ${switch_ms[-1]} ms"
+    log "deploy $((i + 1))/${DEPLOYS}: ${image} -> $(jq -r .to_color <<<"${histories[-1]}") exit ${rc}, switch $(jq -r '.switch_ms // "-"' <<<"${histories[-1]}") ms"
   done
-  sleep 1
-  kill -INT "${WRK_PID}" 2>/dev/null || true
-  wrk_wait
   wrk_start after "${STEADY}"
   wrk_wait
+  report "${histories[@]}"
+  ((failed_deploys == 0)) && all_clean
+}
 
-  local during phase json
-  during="$(wrk_json during)"
+# wrk_stop: ends the running wrk with SIGINT, which makes it print its report.
+wrk_stop() {
+  kill -INT "${WRK_PID}" 2>/dev/null || true
+  wrk_wait
+}
+
+# phase_json <prefix>: every wrk report of a phase (before, starting-*, switch-*, after) as a JSON array.
+phase_json() {
+  local f
+  for f in "${WORK}/$1"*.txt; do
+    wrk_json "$(basename "${f}" .txt)"
+  done | jq -s .
+}
+
+report() {
+  local phase json steady_p99
   echo "==== bench-switch: ${DEPLOYS} deploys, wrk -c ${CONNECTIONS} -t ${THREADS}$( ((CLOSE)) && echo ', Connection: close') ===="
-  for phase in before during after; do
-    json="$(wrk_json "${phase}")"
-    jq -r --arg p "${phase}" '"\($p | . + "       " | .[0:7]) \(.requests) requests, \(.non2xx) non-2xx, socket errors connect \(.connect) read \(.read) write \(.write) timeout \(.timeout), p50 \(.p50_ms) ms, p99 \(.p99_ms) ms"' <<<"${json}"
+  steady_p99="$(phase_json before | jq '.[0].p99_ms')"
+  for phase in before starting switch after; do
+    json="$(phase_json "${phase}")"
+    jq -r --arg p "${phase}" '
+      def total(k): map(.[k]) | add;
+      "\($p | . + "         " | .[0:9]) \(total("requests")) requests, \(total("non2xx")) non-2xx, socket errors connect \(total("connect")) read \(total("read")) write \(total("write")) timeout \(total("timeout")), p50 \(map(.p50_ms) | max) ms, p99 \(map(.p99_ms) | max) ms" +
+      (if length > 1 then " (worst of \(length); p99 each: \(map(.p99_ms | tostring) | join(" ")))" else "" end)' <<<"${json}"
   done
-  echo "healthy -> switched and verified (ms): ${switch_ms[*]}"
-  echo "steps (ms) per deploy:"
-  for json in "${histories[@]}"; do
-    jq -r '"  \(.from_color)->\(.to_color) \(.result): " + (.steps // {} | to_entries | map("\(.key) \(.value)") | join(", "))' <<<"${json}"
+  jq -r --argjson s "${steady_p99}" '"p99 switch / steady: \(map(.p99_ms) | max / $s * 100 | round / 100) (worst window)"' <<<"$(phase_json switch)"
+  echo "per deploy: ready -> switched and verified (smoke + warm-up + switch + verify) | switch.sh start -> verified | steps (ms)"
+  local h
+  for h in "$@"; do
+    jq -r '"  \(.from_color)->\(.to_color) \(.result): \(.steps.smoke_test + .steps.switch + .steps.verify) ms | \(.switch_ms) ms | " + (.steps // {} | to_entries | map("\(.key) \(.value)") | join(", "))' <<<"${h}"
   done
-  if ((failed_deploys > 0)) || ! jq -e '.non2xx == 0 and .connect == 0 and .timeout == 0' <<<"${during}" >/dev/null; then
-    return 1
-  fi
+}
+
+# all_clean: no non-2xx answer and no connect/timeout error in any window.
+all_clean() {
+  local f
+  for f in "${WORK}"/{before,after,starting-*,switch-*}.txt; do
+    wrk_json "$(basename "${f}" .txt)"
+  done | jq -s -e 'all(.non2xx == 0 and .connect == 0 and .timeout == 0)' >/dev/null
 }
 
 main "$@"

@@ -197,6 +197,8 @@ step_smoke_test() {
     fail 4 "smoke: GET /api/users/me answered ${code:-nothing} ${ctype}, expected 401 application/problem+json"
   fi
   log "smoke: version ${version}, color ${color}, /api/users/me 401 problem+json"
+  # From here on the idle color is about to carry the traffic: give it the CPU weight of a live one.
+  app_full_cpu_weight "${IDLE_COLOR}" || log "WARNING: could not raise the CPU weight of ${IDLE_COLOR}"
   # Warm-up: a fresh JVM answers its first requests slowly (class loading, JIT); a few direct
   # requests now keep that latency off the first clients after the switch.
   if ((WARMUP_REQUESTS > 0)); then
@@ -239,8 +241,8 @@ step_drain() {
     log "no ${LIVE_COLOR} container: nothing to drain"
     return 0
   fi
-  if drain_wait "$(port_for_color "${LIVE_COLOR}")" "${DRAIN_TIMEOUT_S}"; then
-    log "drained ${LIVE_COLOR}: no old nginx worker, no connection left"
+  if drain_wait "$(port_for_color "${LIVE_COLOR}")" "${DRAIN_TIMEOUT_S}" "$(app_url "${LIVE_COLOR}")"; then
+    log "drained ${LIVE_COLOR}"
   fi
   if ((ROLLBACK_WINDOW_S == 0)); then
     log "stopping ${LIVE_COLOR} (SIGTERM, grace ${STOP_GRACE_S}s)"

@@ -115,7 +115,7 @@ main() {
     SWITCH_MS=$(($(date +%s%3N) - t0))
     log "rolled back ${ENV_NAME}: ${LIVE} -> ${PREV} in ${SWITCH_MS} ms"
     event rolled_back result=ok duration_ms="${SWITCH_MS}"
-    drain_wait "$(port_for_color "${LIVE}")" "${DRAIN_TIMEOUT_S}" || true
+    drain_wait "$(port_for_color "${LIVE}")" "${DRAIN_TIMEOUT_S}" "$(app_url "${LIVE}")" || true
     log "stopping ${LIVE} (the release we rolled back from)"
     app_stop "${LIVE}" "${STOP_GRACE_S}" || log "WARNING: could not stop ${LIVE}"
     record ok 0 "instant rollback"

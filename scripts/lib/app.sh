@@ -64,6 +64,9 @@ app_stop() {
 # app_start <color> <image>: starts the color's container from its compose file, which reads
 # APP_IMAGE, APP_PORT (host port on 127.0.0.1), APP_ENV, APP_ENV_FILE (the app's settings and
 # secrets), APP_STOP_GRACE and SWITCHYARD_DATA_NETWORK (see docker-compose.app.yml).
+# Then it lowers the container's CPU weight to STARTING_CPU_SHARES: on a busy host the live color keeps
+# the CPU it needs while the new JVM starts (app_full_cpu_weight gives it the normal weight before the
+# switch). Set with `docker update`: compose v1 cannot take cpu_shares from a variable.
 # Runs without the deploy lock's descriptor so compose can never hold the lock after we die.
 app_start() {
   local color="$1"
@@ -82,7 +85,19 @@ app_start() {
   fi
   APP_IMAGE="${image}" APP_PORT="${port}" APP_ENV="${SWITCHYARD_ENV}" APP_ENV_FILE="${APP_ENV_FILE}" \
     APP_STOP_GRACE="${STOP_GRACE_S}s" SWITCHYARD_DATA_NETWORK="${SWITCHYARD_DATA_NETWORK}" \
-    compose -p "${project}" -f "${file}" up -d --no-build --no-deps --force-recreate 9>&-
+    compose -p "${project}" -f "${file}" up -d --no-build --no-deps --force-recreate 9>&- || return 1
+  if ((STARTING_CPU_SHARES != 1024)); then
+    docker update --cpu-shares "${STARTING_CPU_SHARES}" "$(app_container "${color}")" >/dev/null ||
+      log "WARNING: could not lower the CPU weight of ${color}"
+  fi
+}
+
+# app_full_cpu_weight <color>: the normal CPU weight (1024), for the color about to go live.
+app_full_cpu_weight() {
+  local cid
+  cid="$(app_container "$1")"
+  [[ -n "${cid}" ]] || return 1
+  docker update --cpu-shares 1024 "${cid}" >/dev/null
 }
 
 # app_image <color>: the image reference the color's container runs (empty when none).

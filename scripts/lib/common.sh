@@ -73,6 +73,9 @@ ensure_packages() {
 }
 
 # Starts dockerd when docker is installed but no engine answers (CI sandboxes have no init).
+# A dockerd already starting (another script, the package's init script) is waited for, not doubled;
+# its log is appended to, so an earlier failed start stays readable.
+DOCKERD_LOG=/var/log/switchyard-dockerd.log
 ensure_dockerd() {
   if docker info >/dev/null 2>&1; then
     return 0
@@ -80,11 +83,16 @@ ensure_dockerd() {
   if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
     as_root systemctl start docker || true
   fi
-  if ! docker info >/dev/null 2>&1; then
-    log "starting dockerd"
-    as_root sh -c 'nohup dockerd >/var/log/switchyard-dockerd.log 2>&1 &'
+  if ! docker info >/dev/null 2>&1 && ! pgrep -x dockerd >/dev/null; then
+    log "starting dockerd (log: ${DOCKERD_LOG})"
+    as_root sh -c "nohup dockerd >>${DOCKERD_LOG} 2>&1 &"
   fi
-  retry_until 60 1 docker info >/dev/null 2>&1 || die "dockerd did not come up (see /var/log/switchyard-dockerd.log)"
+  # The first start on a fresh machine creates its storage and networks: allow it two minutes.
+  if ! retry_until 120 1 docker info >/dev/null 2>&1; then
+    err "dockerd did not come up within 120s; the end of ${DOCKERD_LOG}:"
+    tail -n 15 "${DOCKERD_LOG}" >&2 2>/dev/null || true
+    die "docker engine not available"
+  fi
 }
 
 # Echoes a TCP port on 127.0.0.1 that nothing listens on right now.

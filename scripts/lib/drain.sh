@@ -11,21 +11,38 @@ port_connections() {
   ss -Htn state established "( dport = :$1 )" 2>/dev/null | wc -l
 }
 
-# drain_wait <port> <deadline-s>: 0 when drained, 1 on timeout (the caller stops the color anyway;
-# the app's own graceful shutdown still finishes in-flight requests).
+# open_chat_sockets <app-url>: the color's open WebSocket sockets (its /actuator/info), 0 when unknown.
+open_chat_sockets() {
+  curl -s --max-time 2 "$1/actuator/info" 2>/dev/null | jq -r '.chat.openSockets // 0' 2>/dev/null || echo 0
+}
+
+# drain_wait <port> <deadline-s> [app-url]: 0 when drained, 1 on timeout (the caller stops the color
+# anyway; the app's own graceful shutdown still finishes in-flight requests).
+# Drained: no old nginx worker and no connection to the port left - or, given the app's URL, every
+# connection left is one of its WebSocket sockets. Those tunnels through an old worker never end by
+# themselves; stopping the color hands them over (reconnect hint, close 1012) and they resume on the
+# new color.
 drain_wait() {
   local port="$1"
   local deadline_s="$2"
+  local app_url="${3:-}"
   local deadline=$((SECONDS + deadline_s))
-  local shutting conns
+  local shutting conns sockets=0
   while :; do
     shutting="$(nginx_workers shutting | wc -l)"
     conns="$(port_connections "${port}")"
     if ((shutting == 0 && conns == 0)); then
       return 0
     fi
+    if [[ -n "${app_url}" ]] && ((conns > 0)); then
+      sockets="$(open_chat_sockets "${app_url}")"
+      if ((sockets > 0 && conns <= sockets)); then
+        log "drain: the ${conns} connection(s) left to :${port} are WebSocket sockets: stopping the color hands them over"
+        return 0
+      fi
+    fi
     if ((SECONDS >= deadline)); then
-      log "drain: after ${deadline_s}s still ${shutting} old nginx worker(s), ${conns} connection(s) to :${port}"
+      log "drain: after ${deadline_s}s still ${shutting} old nginx worker(s), ${conns} connection(s) to :${port} (${sockets} WebSocket)"
       return 1
     fi
     sleep 0.2

@@ -50,6 +50,10 @@ class ChatSessions implements HandshakeInterceptor, WebSocketHandlerDecoratorFac
         return draining;
     }
 
+    int openCount() {
+        return open.size();
+    }
+
     @Override
     public boolean beforeHandshake(ServerHttpRequest request, ServerHttpResponse response, WebSocketHandler handler,
             Map<String, Object> attributes) {

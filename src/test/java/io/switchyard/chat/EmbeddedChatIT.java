@@ -58,7 +58,13 @@ class EmbeddedChatIT {
             var feed = client.subscribe(room, 0L);
             long id = client.sendAndWait(room, "hello, embedded");
             assertThat(feed.awaitIds(1)).containsExactly(id);
+            assertThat(openSockets()).as("the deploy's drain reads open sockets from /actuator/info").isEqualTo(1);
         }
+        long deadline = System.nanoTime() + StompTestClient.WAIT.toNanos();
+        while (openSockets() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(openSockets()).as("closed sockets leave the count").isZero();
 
         ResponseEntity<JsonNode> home = http.exchange("/api/home", HttpMethod.GET, new HttpEntity<>(headers),
                 JsonNode.class);
@@ -68,5 +74,10 @@ class EmbeddedChatIT {
         assertThat(lobby.path("lastMessage").path("preview").asText()).isEqualTo("hello, embedded");
         assertThat(lobby.path("unreadCount").asLong()).as("my own message is not unread").isZero();
         assertThat(home.getBody().path("popularRooms").findValuesAsText("name")).contains("lobby");
+    }
+
+    private int openSockets() {
+        JsonNode info = http.getForObject("/actuator/info", JsonNode.class);
+        return info.path("chat").path("openSockets").asInt(-1);
     }
 }
