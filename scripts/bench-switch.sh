@@ -117,7 +117,7 @@ main() {
   require_cmd wrk jq curl
   URL="${NGINX_URL}/actuator/health/liveness"
   curl -fs --max-time 3 -o /dev/null "${URL}" || die "nothing answers at ${URL}: bring the environment up first (scripts/demo.sh)"
-  WORK="$(mktemp -d)"
+  WORK="$(mktemp -d /tmp/switchyard-bench.XXXXXX)"
   trap cleanup EXIT
 
   local live

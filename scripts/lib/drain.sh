@@ -13,7 +13,9 @@ port_connections() {
 
 # open_chat_sockets <app-url>: the color's open WebSocket sockets (its /actuator/info), 0 when unknown.
 open_chat_sockets() {
-  curl -s --max-time 2 "$1/actuator/info" 2>/dev/null | jq -r '.chat.openSockets // 0' 2>/dev/null || echo 0
+  local n
+  n="$(curl -s --max-time 2 "$1/actuator/info" 2>/dev/null | jq -r '.chat.openSockets // 0' 2>/dev/null || true)"
+  if [[ "${n}" =~ ^[0-9]+$ ]]; then echo "${n}"; else echo 0; fi
 }
 
 # drain_wait <port> <deadline-s> [app-url]: 0 when drained, 1 on timeout (the caller stops the color

@@ -42,6 +42,17 @@ esac'
   [ "$status" -eq 2 ]
 }
 
+@test "a starting CPU weight docker would refuse is a configuration error, named" {
+  STARTING_CPU_SHARES=1 run "${REPO_ROOT}/scripts/deploy.sh" dev switchyard:2.0.0
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"STARTING_CPU_SHARES must be a CPU weight from 2 to 262144"* ]]
+  STARTING_CPU_SHARES=low run "${REPO_ROOT}/scripts/deploy.sh" dev switchyard:2.0.0
+  [ "$status" -eq 2 ]
+  STARTING_CPU_SHARES=512 run "${REPO_ROOT}/scripts/deploy.sh" --dry-run dev switchyard:2.0.0
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"(CPU weight 512)"* ]]
+}
+
 @test "--dry-run prints the plan and the nginx diff and changes nothing" {
   mkdir -p "$(dirname "${UPSTREAM_FILE}")"
   echo 'server 127.0.0.1:9081;' >"${UPSTREAM_FILE}"
