@@ -7,7 +7,8 @@ Each client (one thread, one user) keeps one socket to nginx's /ws:
   --interval seconds.
 On an ERROR frame with `reconnect: true`, on a close frame (1012 on a deploy) or any broken socket it
 reconnects at once (with a little jitter) and re-subscribes with last-id; every SEND not acknowledged by
-a RECEIPT is sent again (a receipt carries the stored message's id: no receipt = maybe not stored).
+a RECEIPT is sent again (a receipt carries the stored message's id: no receipt = maybe not stored), with the
+same message-key (its text), so that a SEND stored before its receipt was lost is not stored twice.
 Per docs/chat.md it resumes from a little before its highest id and drops ids it already has.
 
 When --stop-file appears: stop sending, wait for the outstanding receipts, let deliveries settle, then
@@ -168,7 +169,8 @@ class Client:
 
     def send_text(self, ws, text):
         ws.send(stomp_frame("SEND", {"destination": f"/app/rooms/{self.args.room}",
-                                     "content-type": "application/json", "receipt": text},
+                                     "content-type": "application/json", "receipt": text,
+                                     "message-key": text},
                             json.dumps({"text": text})))
 
     def resend_unacked(self, ws):

@@ -16,7 +16,8 @@ import org.springframework.stereotype.Controller;
 
 /**
  * SEND to {@code /app/rooms/{roomId}} with a JSON body {@code {"text": "..."}} and, to learn the message id, a
- * {@code receipt} header: the RECEIPT comes only after the message is stored, carrying {@code message-id}.
+ * {@code receipt} header: the RECEIPT comes only after the message is stored, carrying {@code message-id}. An
+ * optional {@code message-key} header makes resends safe: the same key again gets the first message's id.
  */
 @Controller
 class ChatController {
@@ -34,7 +35,8 @@ class ChatController {
     @MessageMapping("/rooms/{roomId}")
     void send(@DestinationVariable long roomId, @Payload SendMessageRequest request, Principal principal,
             SimpMessageHeaderAccessor headers) {
-        MessageView stored = chat.send(roomId, ChatPrincipal.userId(principal), request.text());
+        MessageView stored = chat.send(roomId, ChatPrincipal.userId(principal), request.text(),
+                headers.getFirstNativeHeader(MessageKey.HEADER));
         String receipt = headers.getFirstNativeHeader("receipt");
         if (receipt != null) {
             frames.receipt(headers.getSessionId(), receipt, stored.id());

@@ -2,12 +2,20 @@ package io.switchyard.chat;
 
 import io.switchyard.room.RoomService;
 import io.switchyard.support.error.ApiException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 
-/** Sending: membership, then MongoDB, then the fan-out. A message is never published before it is stored. */
+/**
+ * Sending: membership, then MongoDB, then the fan-out. A message is never published before it is stored, and
+ * published only by the SEND that stored it: a resend with the same {@code message-key} is answered with the
+ * stored message and not delivered again.
+ */
 @Service
 class ChatService {
+
+    private static final Logger log = LoggerFactory.getLogger(ChatService.class);
 
     private final RoomService rooms;
     private final MessageStore store;
@@ -21,12 +29,19 @@ class ChatService {
         this.properties = properties;
     }
 
-    MessageView send(long roomId, long senderId, String rawText) {
+    /** {@code rawKey}: the SEND's {@code message-key} header, null when it has none. */
+    MessageView send(long roomId, long senderId, String rawText, String rawKey) {
+        String key = MessageKey.valid(rawKey);
         String text = validText(rawText);
         rooms.requireMember(roomId, senderId);
-        MessageView stored = store.append(roomId, senderId, text);
-        relay.publish(stored);
-        return stored;
+        MessageStore.Appended appended = store.append(roomId, senderId, text, key);
+        if (appended.created()) {
+            relay.publish(appended.message());
+        } else {
+            log.info("resend of message {} in room {} by user {} (same message-key): not stored again",
+                    appended.message().id(), roomId, senderId);
+        }
+        return appended.message();
     }
 
     MessagePage page(long roomId, long userId, Long before, Long after, Integer limit) {

@@ -23,6 +23,10 @@ import org.springframework.stereotype.Component;
 /**
  * Messages in MongoDB. Ids come from one counter document per room, incremented atomically with findAndModify,
  * so every instance (blue and green at once, or N replicas) draws from the same increasing sequence.
+ *
+ * <p>A message sent with a {@code message-key} carries it in a field with a unique sparse index: its insert is the
+ * one atomic step that decides whether it is new, on whichever instance, however many resends race. A resend of a
+ * stored message finds the first one instead; the id it drew stays unused (ids are increasing, not contiguous).
  */
 @Component
 public class MessageStore {
@@ -37,7 +41,10 @@ public class MessageStore {
         this.clock = clock;
     }
 
-    /** At startup, before the first message: the (room, id) index every read here uses, unique as a safety net. */
+    /**
+     * At startup, before the first message: the (room, id) index every read here uses, unique as a safety net, and
+     * the unique index on the send key; sparse, so messages sent without a key (no such field) are not in it.
+     */
     @PostConstruct
     void createIndexes() {
         mongo.indexOps(ChatMessage.class).createIndex(new Index()
@@ -45,13 +52,42 @@ public class MessageStore {
                 .on("seq", Sort.Direction.ASC)
                 .unique()
                 .named("room_seq"));
+        mongo.indexOps(ChatMessage.class).createIndex(new Index()
+                .on(ChatMessage.SEND_KEY_FIELD, Sort.Direction.ASC)
+                .unique()
+                .sparse()
+                .named("send_key"));
     }
 
-    MessageView append(long roomId, long senderId, String text) {
+    /**
+     * Stores a message under the next id of its room. With a {@code messageKey} (null: none) that this sender
+     * already used in this room, nothing is stored: the answer is the message stored the first time.
+     */
+    Appended append(long roomId, long senderId, String text, String messageKey) {
         long seq = nextSeq(roomId);
-        ChatMessage message = ChatMessage.of(roomId, seq, senderId, text, clock.instant());
-        mongo.insert(message);
-        return message.view();
+        ChatMessage message = ChatMessage.of(roomId, seq, senderId, text, clock.instant(), messageKey);
+        try {
+            mongo.insert(message);
+            return new Appended(message.view(), true);
+        } catch (DuplicateKeyException duplicate) {
+            if (message.sendKey() == null) {
+                throw duplicate;
+            }
+            ChatMessage first = mongo.findOne(query(where(ChatMessage.SEND_KEY_FIELD).is(message.sendKey())),
+                    ChatMessage.class);
+            if (first == null) {
+                throw duplicate; // not the send key that collided
+            }
+            return new Appended(first.view(), false);
+        }
+    }
+
+    /**
+     * @param message the stored message
+     * @param created true when this call stored it; false for a resend of a message stored before (already
+     *                published by the call that stored it)
+     */
+    record Appended(MessageView message, boolean created) {
     }
 
     private long nextSeq(long roomId) {

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -300,8 +301,96 @@ class ChatClusterIT {
         }
     }
 
+    // ---------------------------------------------------------------- resends with a message-key
+
     @Test
     @Order(6)
+    void resendsWithTheSameMessageKeyAreStoredAndDeliveredOnceWhicheverInstanceTheyReach() throws Exception {
+        long resends = call(a, alice, "POST", "/api/rooms", "{\"name\": \"resends\"}").body().path("id").asLong();
+        call(b, bob, "POST", "/api/rooms/" + resends + "/join", null);
+        long elsewhere = call(a, alice, "POST", "/api/rooms", "{\"name\": \"elsewhere\"}").body().path("id").asLong();
+        try (StompTestClient aliceOnA = StompTestClient.connect(a.port(), alice.token());
+                StompTestClient aliceOnB = StompTestClient.connect(b.port(), alice.token());
+                StompTestClient bobOnA = StompTestClient.connect(a.port(), bob.token());
+                StompTestClient bobOnB = StompTestClient.connect(b.port(), bob.token())) {
+            var feedOnA = bobOnA.subscribe(resends, null);
+            var feedOnB = bobOnB.subscribe(resends, null);
+            String key = UUID.randomUUID().toString();
+
+            long first = aliceOnA.sendAndWait(resends, "exactly once", key);
+            assertThat(aliceOnA.sendAndWait(resends, "exactly once", key)).as("resent through the same instance")
+                    .isEqualTo(first);
+            assertThat(aliceOnB.sendAndWait(resends, "exactly once", key)).as("resent through the other instance")
+                    .isEqualTo(first);
+            assertThat(aliceOnB.sendAndWait(resends, "other text", key)).as("the key decides, not the text")
+                    .isEqualTo(first);
+
+            long otherKey = aliceOnA.sendAndWait(resends, "exactly once", UUID.randomUUID().toString());
+            long noKey = aliceOnB.sendAndWait(resends, "exactly once");
+            long noKeyAgain = aliceOnB.sendAndWait(resends, "exactly once");
+            long otherSender = bobOnB.sendAndWait(resends, "same key, other sender", key);
+            long otherRoom = aliceOnA.sendAndWait(elsewhere, "same key, other room", key);
+            List<Long> expected = List.of(first, otherKey, noKey, noKeyAgain, otherSender);
+            assertThat(expected).as("each a new message").isSorted().doesNotHaveDuplicates();
+
+            assertThat(feedOnA.awaitIds(expected.size())).as("delivered once on A").containsExactlyElementsOf(expected);
+            assertThat(feedOnB.awaitIds(expected.size())).as("delivered once on B").containsExactlyElementsOf(expected);
+            JsonNode stored = call(b, bob, "GET", "/api/rooms/" + resends + "/messages?after=0", null).body();
+            assertThat(ids(stored)).as("stored once").containsExactlyElementsOf(expected);
+            assertThat(stored.path("messages").get(0).path("text").asText()).isEqualTo("exactly once");
+            assertThat(ids(call(a, alice, "GET", "/api/rooms/" + elsewhere + "/messages", null).body()))
+                    .containsExactly(otherRoom);
+
+            // the same key through both instances at the same moment: one message, both receipts name it
+            List<CompletableFuture<Long>> viaA = new ArrayList<>();
+            List<CompletableFuture<Long>> viaB = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                String raceKey = "race-" + i + "-" + UUID.randomUUID();
+                viaA.add(aliceOnA.send(resends, "race " + i, raceKey));
+                viaB.add(aliceOnB.send(resends, "race " + i, raceKey));
+            }
+            List<Long> all = new ArrayList<>(expected);
+            for (int i = 0; i < 20; i++) {
+                long id = viaA.get(i).get(WAIT, TimeUnit.SECONDS);
+                assertThat(viaB.get(i).get(WAIT, TimeUnit.SECONDS)).as("race " + i).isEqualTo(id);
+                all.add(id);
+            }
+            assertThat(all).doesNotHaveDuplicates();
+            assertThat(feedOnA.awaitIds(all.size())).as("on A").containsExactlyInAnyOrderElementsOf(all);
+            assertThat(feedOnB.awaitIds(all.size())).as("on B").containsExactlyInAnyOrderElementsOf(all);
+            assertThat(ids(call(a, alice, "GET", "/api/rooms/" + resends + "/messages?after=0&limit=100", null).body()))
+                    .containsExactlyElementsOf(all.stream().sorted().toList());
+        }
+    }
+
+    @Test
+    @Order(7)
+    void aBadMessageKeyIsRefusedAndTheSessionStaysUsable() throws Exception {
+        long keys = call(a, alice, "POST", "/api/rooms", "{\"name\": \"bad keys\"}").body().path("id").asLong();
+        try (StompTestClient aliceOnA = StompTestClient.connect(a.port(), alice.token())) {
+            BlockingQueue<ChatError> errors = aliceOnA.subscribeErrors();
+            var feed = aliceOnA.subscribe(keys, null);
+            for (String bad : List.of("", "k".repeat(101), "two words", "caf\u00e9", "line\nbreak")) {
+                aliceOnA.send(keys, "refused", bad);
+                ChatError error = errors.poll(WAIT, TimeUnit.SECONDS);
+                assertThat(error).as("[" + bad + "]").isNotNull();
+                assertThat(error.code()).as("[" + bad + "]").isEqualTo("invalid-message-key");
+                assertThat(error.receiptId()).isNotBlank();
+                assertThat(error.destination()).isEqualTo("/app/rooms/" + keys);
+            }
+
+            long longest = aliceOnA.sendAndWait(keys, "a key of 100 characters", "k".repeat(100));
+            assertThat(aliceOnA.sendAndWait(keys, "again", "k".repeat(100))).isEqualTo(longest);
+            long plain = aliceOnA.sendAndWait(keys, "no key");
+            assertThat(feed.awaitIds(2)).containsExactly(longest, plain);
+            assertThat(ids(call(a, alice, "GET", "/api/rooms/" + keys + "/messages", null).body()))
+                    .as("nothing refused was stored").containsExactly(longest, plain);
+            assertThat(errors).isEmpty();
+        }
+    }
+
+    @Test
+    @Order(8)
     void leavingARoomStopsLiveDeliveryOnEveryInstance() throws Exception {
         long shortStay = call(a, alice, "POST", "/api/rooms", "{\"name\": \"short stay\"}").body().path("id").asLong();
         call(b, carol, "POST", "/api/rooms/" + shortStay + "/join", null);
@@ -324,7 +413,7 @@ class ChatClusterIT {
     // ---------------------------------------------------------------- popular cache, shared by the instances
 
     @Test
-    @Order(7)
+    @Order(9)
     void popularRoomsAreCachedInRedisForEveryInstance() throws Exception {
         JsonNode before = call(b, bob, "GET", "/api/rooms/popular", null).body();
         assertThat(before.findValuesAsText("name")).startsWith("general");
@@ -341,7 +430,7 @@ class ChatClusterIT {
     // ---------------------------------------------------------------- drain
 
     @Test
-    @Order(8)
+    @Order(10)
     void drainingATellsItsClientsToReconnectAndTheyResumeOnBLosingNothing() throws Exception {
         StompTestClient bobOnA = StompTestClient.connect(a.port(), bob.token());
         var feedOnA = bobOnA.subscribe(room, null);
@@ -384,7 +473,7 @@ class ChatClusterIT {
     // ---------------------------------------------------------------- main page, then with Redis gone
 
     @Test
-    @Order(9)
+    @Order(11)
     void homeShowsUnreadCountsAndSurvivesRedisGoingAway() throws Exception {
         long newest;
         try (StompTestClient bobOnB = StompTestClient.connect(b.port(), bob.token())) {

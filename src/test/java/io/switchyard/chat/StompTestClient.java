@@ -149,10 +149,28 @@ final class StompTestClient implements AutoCloseable {
         return sendRaw("/app/rooms/" + roomId, Map.of("text", text));
     }
 
+    /** SEND with a receipt and a {@code message-key} header; completes with the id the receipt names. */
+    CompletableFuture<Long> send(long roomId, String text, String messageKey) {
+        StompHeaders headers = new StompHeaders();
+        headers.setDestination("/app/rooms/" + roomId);
+        headers.add("message-key", messageKey);
+        return send(headers, Map.of("text", text));
+    }
+
+    long sendAndWait(long roomId, String text, String messageKey) throws Exception {
+        return send(roomId, text, messageKey).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
     CompletableFuture<Long> sendRaw(String destination, Object payload) {
+        StompHeaders headers = new StompHeaders();
+        headers.setDestination(destination);
+        return send(headers, payload);
+    }
+
+    private CompletableFuture<Long> send(StompHeaders headers, Object payload) {
         CompletableFuture<Long> id = new CompletableFuture<>();
-        StompSession.Receiptable receiptable = session.send(destination, payload);
-        receiptable.addReceiptTask(headers -> id.complete(Long.parseLong(headers.getFirst("message-id"))));
+        StompSession.Receiptable receiptable = session.send(headers, payload);
+        receiptable.addReceiptTask(receipt -> id.complete(Long.parseLong(receipt.getFirst("message-id"))));
         receiptable.addReceiptLostTask(() -> id.completeExceptionally(new IllegalStateException("no receipt")));
         return id;
     }
