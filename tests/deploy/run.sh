@@ -581,6 +581,8 @@ case_chat() {
   check "chat: no acknowledged message is missing from the room" jq -e '.lost_acked == []' <<<"${summary}" >/dev/null
   check "chat: every message sent was acknowledged in the end (resent after reconnecting)" \
     jq -e '.unsent == []' <<<"${summary}" >/dev/null
+  check "chat: a resend after a lost receipt (same message-key) was not stored twice" \
+    jq -e '.resent_stored_twice == 0' <<<"${summary}" >/dev/null
   check "chat: every client received every message of the room" \
     jq -e '.missing | all(. == 0)' <<<"${summary}" >/dev/null
   check "chat: no client received a message that is not in the room" \
