@@ -14,7 +14,7 @@ source "${SCRIPTS_DIR}/lib/common.sh"
 source "${SCRIPTS_DIR}/lib/test-stores.sh"
 
 ROOT="$(repo_root)"
-ALL_SUITES=(app shell jenkins images deploy nginx-hardening fail2ban bootstrap elk)
+ALL_SUITES=(app shell jenkins images deploy compose-v2 nginx-hardening fail2ban bootstrap elk)
 BASE_PACKAGES=(openjdk-17-jdk-headless curl jq mariadb-server mariadb-client redis-server shellcheck bats)
 
 usage() {
@@ -55,6 +55,12 @@ suite_images() {
 # Blue/green end to end: real dockerd, real nginx, real containers, under load.
 suite_deploy() {
   "${ROOT}/tests/deploy/run.sh"
+}
+
+# The deploy kit under Docker Compose v2 (the next Debian release's package, for this run only): a good
+# deploy and a rollback end to end, every container created by v2.
+suite_compose_v2() {
+  "${ROOT}/tests/compose-v2/run.sh"
 }
 
 # Host hardening: each runner installs what it needs and removes every process, rule and dir it made.

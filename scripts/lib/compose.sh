@@ -4,9 +4,10 @@
 #
 #   compose -p switchyard-prod-green -f docker-compose.green.yml up -d
 #
-# Both read the same files (format "2.4" with `extends`). Differences callers must not rely
-# on: container names (v1 project_service_1, v2 project-service-1) — use
-# `compose ... ps -q <service>` to find a container id.
+# Both read the same files (format "2.4" with `extends`; v2 warns that `version` is obsolete, but
+# v1 needs it). Differences callers must not rely on: container names (v1 project_service_1, v2
+# project-service-1) — use compose_container_id or the com.docker.compose.project label; and
+# `ps` without -a (v1 lists stopped containers too, v2 only running ones).
 
 # compose_cmd: prints the command to use, once per shell: "docker compose" or "docker-compose".
 # SWITCHYARD_COMPOSE overrides the detection (e.g. SWITCHYARD_COMPOSE=docker-compose).
@@ -29,7 +30,8 @@ compose() {
   "${cmd[@]}" "$@"
 }
 
-# compose_container_id <project> <compose-file> <service>: the container's id, or nothing.
+# compose_container_id <project> <compose-file> <service>: the container's id, running or not, or
+# nothing. `ps -a`: without it v2 leaves out a container that has exited.
 compose_container_id() {
-  compose -p "$1" -f "$2" ps -q "$3" 2>/dev/null | head -n 1
+  compose -p "$1" -f "$2" ps -a -q "$3" 2>/dev/null | head -n 1
 }
