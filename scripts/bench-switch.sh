@@ -141,7 +141,7 @@ main() {
     "${SCRIPT_DIR}/deploy.sh" --wait "${env}" "${image}" >"${WORK}/deploy-${i}.log" 2>&1 &
     deploy_pid=$!
     # Cut to the switch window the moment the deploy announces its switch step.
-    while kill -0 "${deploy_pid}" 2>/dev/null && ! grep -q '==> \[6/9\] switch' "${WORK}/deploy-${i}.log"; do
+    while kill -0 "${deploy_pid}" 2>/dev/null && ! grep -qs '==> \[6/9\] switch' "${WORK}/deploy-${i}.log"; do
       sleep 0.05
     done
     wrk_stop

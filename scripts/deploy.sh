@@ -199,14 +199,12 @@ step_smoke_test() {
   log "smoke: version ${version}, color ${color}, /api/users/me 401 problem+json"
   # From here on the idle color is about to carry the traffic: give it the CPU weight of a live one.
   app_full_cpu_weight "${IDLE_COLOR}" || log "WARNING: could not raise the CPU weight of ${IDLE_COLOR}"
-  # Warm-up: a fresh JVM answers its first requests slowly (class loading, JIT); a few direct
-  # requests now keep that latency off the first clients after the switch.
+  # Warm-up: see app_warm_up. Before the switch, so that the first clients of the new color meet a JVM
+  # that has compiled its hot paths.
   if ((WARMUP_REQUESTS > 0)); then
-    local args=() i
-    for ((i = 0; i < WARMUP_REQUESTS; i++)); do
-      args+=(-o /dev/null "${url}/actuator/health/readiness" -o /dev/null "${url}/api/users/me")
-    done
-    curl -s --max-time "${SMOKE_TIMEOUT_S}" "${args[@]}" || true
+    local warm
+    read -r -a warm <<<"$(app_warm_up "${url}" "${WARMUP_REQUESTS}" "${WARMUP_CONCURRENCY}" "${WARMUP_MAX_S}")"
+    log "warm-up: ${warm[0]} requests to ${IDLE_COLOR} in $(fmt_ms "${warm[1]}")"
   fi
 }
 

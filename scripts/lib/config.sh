@@ -37,12 +37,16 @@ config_check() {
     return 2
   fi
   for name in READY_DEADLINE_S READY_INTERVAL_S VERIFY_REQUESTS VERIFY_DEADLINE_S DRAIN_TIMEOUT_S \
-    STOP_GRACE_S ROLLBACK_WINDOW_S LOCK_WAIT_S SMOKE_TIMEOUT_S WARMUP_REQUESTS; do
+    STOP_GRACE_S ROLLBACK_WINDOW_S LOCK_WAIT_S SMOKE_TIMEOUT_S WARMUP_REQUESTS WARMUP_CONCURRENCY WARMUP_MAX_S; do
     if [[ ! "${!name}" =~ ^[0-9]+$ ]]; then
       err "${name} must be a whole number of seconds, got '${!name}'"
       return 2
     fi
   done
+  if ((WARMUP_CONCURRENCY < 1 || WARMUP_MAX_S < 1 || VERIFY_REQUESTS < 1)); then
+    err "WARMUP_CONCURRENCY, WARMUP_MAX_S and VERIFY_REQUESTS must be at least 1"
+    return 2
+  fi
   if [[ ! "${STARTING_CPU_SHARES}" =~ ^[0-9]+$ ]] || ((STARTING_CPU_SHARES < 2 || STARTING_CPU_SHARES > 262144)); then
     err "STARTING_CPU_SHARES must be a CPU weight from 2 to 262144 (docker --cpu-shares), got '${STARTING_CPU_SHARES}'"
     return 2

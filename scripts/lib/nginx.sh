@@ -211,8 +211,10 @@ nginx_observed_color() {
     tr -d '\r' | sed -n -E 's/^[Xx]-[Aa]pp-[Cc]olor:[[:space:]]*([a-z]+).*/\1/p' | tail -n 1
 }
 
-# nginx_observed_colors <n>: the X-App-Color of n requests through nginx, one line each in order
-# ("-" for a request without a 2xx answer). One curl process, one connection: cheap and quick.
+# nginx_observed_colors <n>: the X-App-Color of n requests through nginx, one line each ("-" for a
+# request without a 2xx answer). One curl process sending them all at once, each on its own new
+# connection (as a new client would come): one round trip even when the host is busy, where n requests
+# one after the other would queue n times behind the load.
 nginx_observed_colors() {
   local n="$1"
   local url="${NGINX_URL}/actuator/health/readiness"
@@ -222,7 +224,7 @@ nginx_observed_colors() {
     args+=(-o /dev/null "${url}")
   done
   # %header{} needs curl 7.84+ (Debian 12, Ubuntu 24.04); older curl prints it verbatim -> "-".
-  curl -s --max-time 5 -w '%{http_code} %header{x-app-color}\n' "${args[@]}" 2>/dev/null |
+  curl -s --parallel --parallel-max "${n}" --max-time 5 -w '%{http_code} %header{x-app-color}\n' "${args[@]}" 2>/dev/null |
     awk '{ if ($1 ~ /^2/ && $2 ~ /^[a-z]+$/) print $2; else print "-" }'
 }
 

@@ -129,6 +129,9 @@ setup_env() {
   export DRAIN_TIMEOUT_S=15
   export ROLLBACK_WINDOW_S=0
   export READY_DEADLINE_S=120
+  # The warm-up path runs, shorter than in production: this suite checks correctness, not latency
+  # (scripts/bench-switch.sh measures that with the defaults).
+  export WARMUP_REQUESTS="${WARMUP_REQUESTS:-300}"
   export DEPLOY_EVENTS_FILE="${TMP}/events.jsonl"
   ENV_NAME=dev
   UPSTREAM_FILE="${NGINX_PREFIX}/switchyard/${ENV_NAME}-upstream.conf"
