@@ -57,15 +57,6 @@ cleanup() {
   exit "${rc}"
 }
 
-# expect_eq <got> <want> <what>
-expect_eq() {
-  if [[ "$1" == "$2" ]]; then
-    pass "$3 (${1})"
-  else
-    fail "$3: got '${1}', want '${2}'"
-  fi
-}
-
 # The compose files as deploy.sh and tests/deploy/run.sh use them, validated by v2.
 check_config() {
   local file
@@ -134,16 +125,6 @@ check_created_by_v2() {
   check_true "blue and green app containers were created and recorded" test "${per_project[blue]}" -ge 1 -a "${per_project[green]}" -ge 1
   expect_eq "${bad}" 0 "of ${total} containers created for the run, those not labelled com.docker.compose.version 2.x"
   expect_eq "${badnames}" 0 "of ${total} containers, those without v2's name <project>-<service>-<n>"
-}
-
-check_true() {
-  local what="$1"
-  shift
-  if "$@"; then
-    pass "${what}"
-  else
-    fail "${what}"
-  fi
 }
 
 check_nothing_left() {

@@ -25,3 +25,23 @@ checks_summary() {
   fi
   log "all ${CHECKS} ${what} checks passed in $((SECONDS - started))s"
 }
+
+# expect_eq <got> <want> <what>: passes when got equals want (the value is logged either way).
+expect_eq() {
+  if [[ "$1" == "$2" ]]; then
+    pass "$3 (${1})"
+  else
+    fail "$3: got '${1}', want '${2}'"
+  fi
+}
+
+# check_true <what> <command...>: passes when the command succeeds.
+check_true() {
+  local what="$1"
+  shift
+  if "$@"; then
+    pass "${what}"
+  else
+    fail "${what}"
+  fi
+}

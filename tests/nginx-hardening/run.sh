@@ -37,15 +37,6 @@ cleanup() {
   exit "${rc}"
 }
 
-# expect_eq <got> <want> <what>
-expect_eq() {
-  if [[ "$1" == "$2" ]]; then
-    pass "$3 (${1})"
-  else
-    fail "$3: got '${1}', want '${2}'"
-  fi
-}
-
 nginx_private() {
   nginx -p "${PREFIX}" -c "${PREFIX}/nginx.conf" "$@"
 }
