@@ -197,10 +197,10 @@ report() {
 
 # all_clean: no non-2xx answer and no connect/timeout error in any window.
 all_clean() {
-  local f
-  for f in "${WORK}"/{before,after,starting-*,switch-*}.txt; do
-    wrk_json "$(basename "${f}" .txt)"
-  done | jq -s -e 'all(.non2xx == 0 and .connect == 0 and .timeout == 0)' >/dev/null
+  local phase
+  for phase in before starting switch after; do
+    phase_json "${phase}"
+  done | jq -s -e 'add | all(.non2xx == 0 and .connect == 0 and .timeout == 0)' >/dev/null
 }
 
 main "$@"

@@ -197,8 +197,6 @@ step_smoke_test() {
     fail 4 "smoke: GET /api/users/me answered ${code:-nothing} ${ctype}, expected 401 application/problem+json"
   fi
   log "smoke: version ${version}, color ${color}, /api/users/me 401 problem+json"
-  # From here on the idle color is about to carry the traffic: give it the CPU weight of a live one.
-  app_full_cpu_weight "${IDLE_COLOR}" || log "WARNING: could not raise the CPU weight of ${IDLE_COLOR}"
   # Warm-up: see app_warm_up. Before the switch, so that the first clients of the new color meet a JVM
   # that has compiled its hot paths.
   if ((WARMUP_REQUESTS > 0)); then

@@ -64,10 +64,6 @@ app_stop() {
 # app_start <color> <image>: starts the color's container from its compose file, which reads
 # APP_IMAGE, APP_PORT (host port on 127.0.0.1), APP_ENV, APP_ENV_FILE (the app's settings and
 # secrets), APP_STOP_GRACE and SWITCHYARD_DATA_NETWORK (see docker-compose.app.yml).
-# With STARTING_CPU_SHARES below 1024 it then lowers the container's CPU weight, so that the live color
-# keeps the CPU it needs while the new JVM starts (app_full_cpu_weight restores 1024 before the switch).
-# Off by default: on a saturated host a low weight starves the start past its deadline. Set with
-# `docker update`: compose v1 cannot take cpu_shares from a variable.
 # Runs without the deploy lock's descriptor so compose can never hold the lock after we die.
 app_start() {
   local color="$1"
@@ -86,20 +82,7 @@ app_start() {
   fi
   APP_IMAGE="${image}" APP_PORT="${port}" APP_ENV="${SWITCHYARD_ENV}" APP_ENV_FILE="${APP_ENV_FILE}" \
     APP_STOP_GRACE="${STOP_GRACE_S}s" SWITCHYARD_DATA_NETWORK="${SWITCHYARD_DATA_NETWORK}" \
-    compose -p "${project}" -f "${file}" up -d --no-build --no-deps --force-recreate 9>&- || return 1
-  if ((STARTING_CPU_SHARES != 1024)); then
-    docker update --cpu-shares "${STARTING_CPU_SHARES}" "$(app_container "${color}")" >/dev/null ||
-      log "WARNING: could not lower the CPU weight of ${color}"
-  fi
-}
-
-# app_full_cpu_weight <color>: the normal CPU weight (1024), for the color about to go live.
-app_full_cpu_weight() {
-  ((STARTING_CPU_SHARES != 1024)) || return 0
-  local cid
-  cid="$(app_container "$1")"
-  [[ -n "${cid}" ]] || return 1
-  docker update --cpu-shares 1024 "${cid}" >/dev/null
+    compose -p "${project}" -f "${file}" up -d --no-build --no-deps --force-recreate 9>&-
 }
 
 # app_image <color>: the image reference the color's container runs (empty when none).
@@ -124,9 +107,8 @@ image_expected_version() {
 }
 
 # app_warm_up <base-url> <n> <concurrency> <max-s>: up to n GETs (for at most max-s seconds) straight to a
-# color that is not live yet, spread over
-# the paths live traffic takes first (health probes, an API call answered 401), <concurrency> at a time
-# on keep-alive connections. A fresh JVM serves its first thousands of requests slowly (interpreted and
+# color that is not live yet, spread over the paths live traffic takes first (health probes, an API call
+# answered 401), <concurrency> at a time on keep-alive connections. A fresh JVM serves its first thousands of requests slowly (interpreted and
 # C1 code until the JIT has profiled the hot paths); these requests pay for that instead of the clients
 # right after the switch. The bound in seconds keeps a saturated host from stretching the deploy.
 # Prints "<requests sent> <ms>"; never fails the deploy (answers are not checked: the smoke test did).
@@ -136,14 +118,15 @@ app_warm_up() {
   local concurrency="$3"
   local max_s="$4"
   local paths=(/actuator/health/readiness /actuator/health/liveness /api/users/me /actuator/health)
-  local config i t0
+  local config i t0 sent
   config="$(mktemp)"
   for ((i = 0; i < n; i++)); do
     printf 'url = "%s%s"\noutput = "/dev/null"\n' "${url}" "${paths[i % ${#paths[@]}]}"
   done >"${config}"
   t0="$(date +%s%3N)"
-  timeout "${max_s}" curl -s --parallel --parallel-max "${concurrency}" --max-time 10 -K "${config}" \
-    -w '.' 2>/dev/null >"${config}.sent" || true
-  echo "$(wc -c <"${config}.sent") $(($(date +%s%3N) - t0))"
-  rm -f "${config}" "${config}.sent"
+  # One dot per finished request: the count survives the timeout cutting curl short.
+  sent="$(timeout "${max_s}" curl -s --parallel --parallel-max "${concurrency}" --max-time 10 -K "${config}" \
+    -w '.' 2>/dev/null | wc -c || true)"
+  rm -f "${config}"
+  echo "${sent} $(($(date +%s%3N) - t0))"
 }

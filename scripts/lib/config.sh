@@ -47,10 +47,6 @@ config_check() {
     err "WARMUP_CONCURRENCY, WARMUP_MAX_S and VERIFY_REQUESTS must be at least 1"
     return 2
   fi
-  if [[ ! "${STARTING_CPU_SHARES}" =~ ^[0-9]+$ ]] || ((STARTING_CPU_SHARES < 2 || STARTING_CPU_SHARES > 262144)); then
-    err "STARTING_CPU_SHARES must be a CPU weight from 2 to 262144 (docker --cpu-shares), got '${STARTING_CPU_SHARES}'"
-    return 2
-  fi
 }
 
 # The nginx command line for this env: binary plus -p/-c when a private prefix is configured.

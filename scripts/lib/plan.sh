@@ -72,9 +72,9 @@ deploy plan for env '${PLAN_ENV}'
   steps
     1 lock          take ${LOCK_FILE}
     2 read_live     read the live color from ${UPSTREAM_FILE}
-    3 start_idle    remove any stale ${PLAN_IDLE_COLOR} container, start ${PLAN_IDLE_COLOR} with the image (CPU weight ${STARTING_CPU_SHARES})
+    3 start_idle    remove any stale ${PLAN_IDLE_COLOR} container, start ${PLAN_IDLE_COLOR} with the image
     4 health_check  readiness UP at http://127.0.0.1:${PLAN_IDLE_PORT} within ${READY_DEADLINE_S}s (fail fast on exit/restart)
-    5 smoke_test    /actuator/info version == ${PLAN_EXPECTED_VERSION}; GET /api/users/me -> 401 problem+json; CPU weight 1024; ${WARMUP_REQUESTS} warm-up requests (${WARMUP_CONCURRENCY} at a time, ≤ ${WARMUP_MAX_S}s)
+    5 smoke_test    /actuator/info version == ${PLAN_EXPECTED_VERSION}; GET /api/users/me -> 401 problem+json; ${WARMUP_REQUESTS} warm-up requests (${WARMUP_CONCURRENCY} at a time, ≤ ${WARMUP_MAX_S}s)
     6 switch        upstream include -> '${PLAN_UPSTREAM_LINE}', nginx -t, reload (restore on failure)
     7 verify        ${VERIFY_REQUESTS} consecutive responses through nginx with X-App-Color: ${PLAN_IDLE_COLOR} (else switch back)
     8 drain         $(plan_drain_text)

@@ -42,15 +42,15 @@ esac'
   [ "$status" -eq 2 ]
 }
 
-@test "a starting CPU weight docker would refuse is a configuration error, named" {
-  STARTING_CPU_SHARES=1 run "${REPO_ROOT}/scripts/deploy.sh" dev switchyard:2.0.0
+@test "a warm-up without concurrency or time is a configuration error, named" {
+  WARMUP_CONCURRENCY=0 run "${REPO_ROOT}/scripts/deploy.sh" dev switchyard:2.0.0
   [ "$status" -eq 2 ]
-  [[ "$output" == *"STARTING_CPU_SHARES must be a CPU weight from 2 to 262144"* ]]
-  STARTING_CPU_SHARES=low run "${REPO_ROOT}/scripts/deploy.sh" dev switchyard:2.0.0
+  [[ "$output" == *"WARMUP_CONCURRENCY, WARMUP_MAX_S and VERIFY_REQUESTS must be at least 1"* ]]
+  WARMUP_MAX_S=0 run "${REPO_ROOT}/scripts/deploy.sh" dev switchyard:2.0.0
   [ "$status" -eq 2 ]
-  STARTING_CPU_SHARES=512 run "${REPO_ROOT}/scripts/deploy.sh" --dry-run dev switchyard:2.0.0
+  WARMUP_REQUESTS=50 WARMUP_CONCURRENCY=2 run "${REPO_ROOT}/scripts/deploy.sh" --dry-run dev switchyard:2.0.0
   [ "$status" -eq 0 ]
-  [[ "$output" == *"(CPU weight 512)"* ]]
+  [[ "$output" == *"50 warm-up requests (2 at a time"* ]]
 }
 
 @test "--dry-run prints the plan and the nginx diff and changes nothing" {

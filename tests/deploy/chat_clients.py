@@ -30,7 +30,6 @@ import select
 import threading
 import time
 import urllib.request
-from urllib.parse import urlsplit
 
 import websocket
 
@@ -226,7 +225,6 @@ def main():
     args = p.parse_args()
     args.ws_url = f"ws://{args.nginx}/ws"
     args.http_url = f"http://{args.nginx}"
-    urlsplit(args.http_url)  # fails early on a malformed --nginx
     with open(args.tokens) as f:
         tokens = [line.strip() for line in f if line.strip()]
 
