@@ -17,7 +17,7 @@ read the whole room over REST and compare. Writes one JSON summary (to --out and
   unsent           texts never acknowledged after all resends               (must be 0)
   missing          per client: room messages it never received              (must be 0 each)
   reconnects       per client: sockets opened after the first
-  hints            per client: reconnect hints seen (ERROR reconnect:true, close 1012)
+  hints            per client: session ends seen from the server (ERROR reconnect:true, close <code>)
   colors           per client: X-App-Color of each WebSocket handshake, in order
   resent, resent_stored_twice, longest_gap_ms (socket lost -> live again), messages, ...
 Needs Debian's python3-websocket (websocket-client).
@@ -34,6 +34,10 @@ import urllib.request
 import websocket
 
 RESUME_MARGIN = 50  # resume this many ids early: same-millisecond sends via two instances (docs/chat.md)
+
+
+class ServerClosed(Exception):
+    """The server closed the socket (a close frame): a reason to reconnect, not a client error."""
 
 
 def stomp_frame(command, headers, body=""):
@@ -81,6 +85,8 @@ class Client:
         while not self.done:
             try:
                 self.session(stop, lost_at)
+            except ServerClosed:
+                pass
             except (websocket.WebSocketException, OSError, ValueError) as exc:
                 self.note_error(f"{type(exc).__name__}: {exc}")
             self.live = False
@@ -145,7 +151,7 @@ class Client:
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
             self.hints.append(f"close {code}")
-            raise websocket.WebSocketConnectionClosedException(f"closed by the server ({code})")
+            raise ServerClosed(code)
         if opcode != websocket.ABNF.OPCODE_TEXT:
             return None
         return parse_frame(data.decode("utf-8"))
