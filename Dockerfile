@@ -5,11 +5,11 @@
 # and fetching the agent into target/agents/elastic-apm-agent.jar:
 #   docker build --build-arg APP_VERSION=1.0.0 -t switchyard:1.0.0 .
 #
-# Build args: BASE_IMAGE (a JRE 17 image: the official Temurin one in production, the local
-# stand-in from scripts/offline-images.sh elsewhere), APP_VERSION (-> env APP_VERSION, the
-# version /actuator/info reports), GIT_COMMIT (label), APP_CDS (true: AppCDS archive from a
-# training run, for faster start-up).
-ARG BASE_IMAGE=eclipse-temurin:17-jre
+# Build args: BASE_IMAGE (a JRE 17+ image, 25+ for the AOT cache: the official Temurin one in
+# production, the local stand-in from scripts/offline-images.sh elsewhere), APP_VERSION (-> env
+# APP_VERSION, the version /actuator/info reports), GIT_COMMIT (label), APP_CDS (true: a class-data
+# archive from a training run, for faster start-up and warm-up).
+ARG BASE_IMAGE=eclipse-temurin:25-jre
 
 # Stage 1: split the Spring Boot jar into its layers (dependencies change rarely, the
 # application often), as a plain classpath: lib/*.jar + a thin app.jar. A plain classpath
@@ -19,6 +19,10 @@ WORKDIR /build
 COPY target/switchyard.jar app.jar
 RUN java -Djarmode=tools -jar app.jar extract --layers --destination extracted \
  && mkdir -p extracted/dependencies extracted/spring-boot-loader extracted/snapshot-dependencies extracted/application
+# The release's OpenAPI document (from the jar) at a known path: the deploy's compatibility gate reads it from the
+# image before any container of it runs (scripts/api-compat.sh). A jar without it does not make an image.
+RUN java -Djarmode=tools -jar app.jar extract --launcher --layers application --destination exploded \
+ && install -D -m 0644 exploded/application/META-INF/api/openapi.json api/openapi.json
 
 # Stage 2: the runtime image. Version and commit are declared last: a new version of the same
 # jar reuses every layer above them (the AppCDS training run included).
@@ -33,18 +37,21 @@ COPY --from=layers /build/extracted/dependencies/ ./
 COPY --from=layers /build/extracted/spring-boot-loader/ ./
 COPY --from=layers /build/extracted/snapshot-dependencies/ ./
 COPY --from=layers /build/extracted/application/ ./
+COPY --from=layers /build/api/openapi.json /app/api/openapi.json
 COPY target/agents/elastic-apm-agent.jar /opt/elastic-apm/elastic-apm-agent.jar
 COPY docker/app/entrypoint.sh /usr/local/bin/switchyard-entrypoint
 COPY docker/app/healthcheck.sh /usr/local/bin/switchyard-healthcheck
 COPY docker/app/jvm.options /app/jvm.options
 
-# AppCDS: a training run (context refresh, then exit; embedded defaults, no network) records
-# the classes start-up loads; the entrypoint maps the archive at every start. A failed
-# training run only costs start-up time, never the build.
+# Training run (context refresh, then exit; embedded defaults, no network): the JDK's AOT cache
+# (classes loaded and linked, JDK 25+) or, on an older JDK, an AppCDS archive of what start-up
+# loads; the entrypoint maps it at every start. MaxRAM mirrors the container's memory limit so the
+# training JVM sizes its heap as production does. A failed training run only costs start-up time,
+# never the build.
 RUN chmod 0755 /usr/local/bin/switchyard-entrypoint /usr/local/bin/switchyard-healthcheck \
  && if [ "${APP_CDS}" = "true" ]; then \
-      APP_CDS_TRAINING=true /usr/local/bin/switchyard-entrypoint \
-        || { echo "AppCDS training run failed; the image starts without an archive" >&2; rm -f /app/app.jsa; }; \
+      APP_CDS_TRAINING=true JAVA_OPTS="-XX:MaxRAM=1g" /usr/local/bin/switchyard-entrypoint \
+        || { echo "training run failed; the image starts without a class-data archive" >&2; rm -f /app/app.aot /app/app.jsa; }; \
     fi \
  && rm -rf /tmp/* \
  && chmod -R a+rX /app /opt/elastic-apm

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Provisions a Debian/Ubuntu host for Switchyard, idempotently:
-#   - Debian packages: docker.io docker-compose nginx fail2ban python3-systemd nftables
+#   - Debian packages: docker.io docker-compose nginx fail2ban python3-systemd nftables certbot
 #   - our nginx hardening files (conf.d/switchyard-limits.conf, snippets) into /etc/nginx, Debian's
 #     default site disabled (the Switchyard site is rendered and installed by the first deploy)
 #   - our fail2ban jails, filters and settings into /etc/fail2ban (and its log, which recidive reads)
 #   - env file skeletons /etc/switchyard/{dev,prod}.env, mode 600, created only when missing
 #     (never overwritten: they hold the secrets)
 #   - optionally the operators' addresses for fail2ban's ignoreip (written once, never overwritten)
+#   - the ELK host tools: systemd units of the disk reporter and alert runner, /etc/switchyard/elk.env
+#     skeleton (scripts/lib/bootstrap-elk.sh)
+#   - backup timers and services (systemd/), a backup.env skeleton (scripts/lib/bootstrap-backup.sh)
+#   - the edge (scripts/lib/bootstrap-edge.sh): main-context and http-level nginx settings for a
+#     distribution nginx, the balancers (TRUSTED_PROXIES) in fail2ban's ignoreip, and for every env with
+#     HTTPS the first certificate (ACME or TLS_CERT_FILE/TLS_KEY_FILE) with its renewal hook
 # Prints one line per change; `--check` prints the drift instead, changes nothing, exits 1 on drift.
 #
 # Usage: scripts/bootstrap-host.sh [--check] [--root DIR] [--no-packages] [--packages "P1 P2"]
@@ -24,8 +30,22 @@ set -euo pipefail
 SCRIPT_NAME="bootstrap-host"
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/bootstrap-elk.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bootstrap-elk.sh"
+# shellcheck source=scripts/lib/bootstrap-backup.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bootstrap-backup.sh"
+# shellcheck source=scripts/lib/config.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/config.sh"
+# shellcheck source=scripts/lib/color.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/color.sh"
+# shellcheck source=scripts/lib/lock.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/lock.sh"
+# shellcheck source=scripts/lib/nginx.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/nginx.sh"
+# shellcheck source=scripts/lib/bootstrap-edge.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bootstrap-edge.sh"
 
-DEFAULT_PACKAGES="docker.io docker-compose nginx fail2ban python3-systemd nftables"
+DEFAULT_PACKAGES="docker.io docker-compose nginx fail2ban python3-systemd nftables certbot"
 
 CHECK=0
 ROOT_DIR="${SWITCHYARD_BOOTSTRAP_ROOT:-}"
@@ -253,6 +273,7 @@ install_fail2ban_files() {
   install_tree fail2ban/jail.d /etc/fail2ban/jail.d '*.local' fail2ban
   install_tree fail2ban/filter.d /etc/fail2ban/filter.d '*.conf' fail2ban
   install_tree fail2ban/fail2ban.d /etc/fail2ban/fail2ban.d '*.local' fail2ban
+  install_tree fail2ban/action.d /etc/fail2ban/action.d '*.conf' fail2ban
 }
 
 # recidive reads fail2ban's own log, and fail2ban refuses to start a jail whose log file is missing;
@@ -451,8 +472,13 @@ main() {
   ensure_fail2ban_log
   install_ignoreip
   install_env_files
+  install_elk_units
+  install_backup_units
+  bootstrap_edge_nginx_files
+  bootstrap_fail2ban_trusted_proxies
 
   if ((CHECK)); then
+    bootstrap_edge_tls
     if ((CHANGES > 0)); then
       printf 'drift: %d item(s) differ from the repository\n' "${CHANGES}"
       exit 1
@@ -463,6 +489,7 @@ main() {
   validate_nginx
   validate_fail2ban
   apply_services
+  bootstrap_edge_tls
   if ((CHANGES > 0)); then
     printf '%d change(s)\n' "${CHANGES}"
   else

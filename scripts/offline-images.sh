@@ -6,7 +6,8 @@
 # Each image is built from Debian packages (debootstrap minbase + apt in a chroot, then
 # `docker import`) and tagged with the SAME name production pulls, so the compose files
 # run unchanged:
-#   SWITCHYARD_JRE_IMAGE   (eclipse-temurin:17-jre)  openjdk-17-jre-headless + curl
+#   SWITCHYARD_JRE_IMAGE   (eclipse-temurin:25-jre)  openjdk-25-jre-headless + curl, from Debian
+#                          SWITCHYARD_JRE_DEBIAN_SUITE (trixie: the release that packages JDK 25)
 #   SWITCHYARD_MYSQL_IMAGE (mysql:8.4)               MariaDB, entrypoint honours MYSQL_* env
 #   SWITCHYARD_REDIS_IMAGE (redis:7.2)               redis-server
 #   SWITCHYARD_MONGO_IMAGE (mongo:7.0)               MongoDB wire-protocol stand-in (mongo-java-server)
@@ -18,7 +19,8 @@
 # rebuilds only that image (--force rebuilds all four). The debootstrap tree, the per-image
 # rootfs tarballs and the imported rootfs images are cached too
 # (${SWITCHYARD_CACHE_DIR:-/var/cache/switchyard}), so a rebuild after a Dockerfile edit skips apt.
-# The Debian mirror is read from this machine's apt sources (override: SWITCHYARD_DEBIAN_MIRROR).
+# The Debian mirror is read from this machine's apt sources (override: SWITCHYARD_DEBIAN_MIRROR); an
+# image from another release (the JRE) uses the same archives with that release's suite names.
 # Needs root, debootstrap, docker and (for the mongo stand-in) a JDK and Maven Central (the repo's
 # Maven wrapper is used).
 set -euo pipefail
@@ -36,8 +38,14 @@ usage() {
 
 # apt_source_lines: prints "<uri> <suite>" for every enabled Debian source of the host whose
 # suite belongs to SWITCHYARD_DEBIAN_SUITE (bookworm, bookworm-updates, bookworm-security)
-# and that carries the main component. Reads one-line (.list) and deb822 (.sources) files.
+# and that carries the main component, renamed to BUILD_SUITE (the release the image being built
+# comes from: bookworm-security -> trixie-security). Reads one-line (.list) and deb822 (.sources) files.
 apt_source_lines() {
+  host_apt_source_lines | awk -v from="${SWITCHYARD_DEBIAN_SUITE}" -v to="${BUILD_SUITE}" \
+    '{ s = $2; if (index(s, from) == 1) s = to substr(s, length(from) + 1); print $1, s }'
+}
+
+host_apt_source_lines() {
   local suite="${SWITCHYARD_DEBIAN_SUITE}"
   local files=()
   local f
@@ -88,13 +96,13 @@ debian_mirror() {
     return 0
   fi
   local uri
-  uri="$(apt_source_lines | awk -v suite="${SWITCHYARD_DEBIAN_SUITE}" '$2 == suite { print $1; exit }')"
+  uri="$(apt_source_lines | awk -v suite="${BUILD_SUITE}" '$2 == suite { print $1; exit }')"
   [[ -n "${uri}" ]] || die "no apt source for Debian ${SWITCHYARD_DEBIAN_SUITE} (main) on this host; set SWITCHYARD_DEBIAN_MIRROR"
   echo "${uri}"
 }
 
 base_rootfs_dir() {
-  echo "${SWITCHYARD_CACHE_DIR}/rootfs/${SWITCHYARD_DEBIAN_SUITE}-minbase-$(dpkg --print-architecture)"
+  echo "${SWITCHYARD_CACHE_DIR}/rootfs/${BUILD_SUITE}-minbase-$(dpkg --print-architecture)"
 }
 
 # ensure_base_rootfs: debootstraps the minbase tree once and caches it.
@@ -109,14 +117,16 @@ ensure_base_rootfs() {
   mirror="$(debian_mirror)"
   rm -rf "${dir}"
   mkdir -p "${dir}"
-  log "debootstrap ${SWITCHYARD_DEBIAN_SUITE} (minbase) from the host's apt mirror into ${dir}"
-  debootstrap --variant=minbase "${SWITCHYARD_DEBIAN_SUITE}" "${dir}" "${mirror}" >&2 \
+  log "debootstrap ${BUILD_SUITE} (minbase) from the host's apt mirror into ${dir}"
+  debootstrap --variant=minbase "${BUILD_SUITE}" "${dir}" "${mirror}" >&2 \
     || die "debootstrap failed (log: ${dir}/debootstrap/debootstrap.log)"
   touch "${dir}/.switchyard-complete"
 }
 
 CHROOT_MOUNTS=()
 WORK_DIR=""
+# The Debian release of the image being built (each build_<kind> sets it).
+BUILD_SUITE="${SWITCHYARD_DEBIAN_SUITE}"
 
 umount_chroot() {
   local i
@@ -135,7 +145,7 @@ cleanup() {
 
 # rootfs_key <package...>: cache key of a rootfs; changes when the package list does.
 rootfs_key() {
-  printf '%s\n' "${SWITCHYARD_DEBIAN_SUITE}" "$@" | sha256sum | cut -c1-12
+  printf '%s\n' "${BUILD_SUITE}" "$@" | sha256sum | cut -c1-12
 }
 
 # in_chroot <root> <command...>: runs a command in the chroot with a clean environment.
@@ -191,7 +201,7 @@ import_rootfs() {
   local key
   key="$(rootfs_key "$@")"
   local tarball="${SWITCHYARD_CACHE_DIR}/rootfs/${name}-${key}.tar"
-  ROOTFS_IMAGE="switchyard-rootfs/${name}:${SWITCHYARD_DEBIAN_SUITE}-${key}"
+  ROOTFS_IMAGE="switchyard-rootfs/${name}:${BUILD_SUITE}-${key}"
   if image_present "${ROOTFS_IMAGE}"; then
     return 0
   fi
@@ -213,13 +223,13 @@ docker_build() {
   DOCKER_BUILDKIT=0 docker build -q --label "${SWITCHYARD_HASH_LABEL}=${hash}" "$@" >/dev/null
 }
 
-JRE_PACKAGES=(openjdk-17-jre-headless ca-certificates curl)
+JRE_PACKAGES=("${SWITCHYARD_JRE_PACKAGE}" ca-certificates curl)
 MYSQL_PACKAGES=(mariadb-server mariadb-client)
 REDIS_PACKAGES=(redis-server)
 
 # hash_<kind>: the content hash an up-to-date image carries (see the header).
 hash_jre() {
-  content_hash "${SWITCHYARD_DEBIAN_SUITE}" "${JRE_PACKAGES[*]}" -- "${ROOT}/docker/offline/jre"
+  content_hash "${SWITCHYARD_JRE_DEBIAN_SUITE}" "${JRE_PACKAGES[*]}" -- "${ROOT}/docker/offline/jre"
 }
 hash_mysql() {
   content_hash "${SWITCHYARD_DEBIAN_SUITE}" "${MYSQL_PACKAGES[*]}" -- "${ROOT}/docker/offline/mysql"
@@ -233,16 +243,19 @@ hash_mongo() {
 }
 
 build_jre() {
+  BUILD_SUITE="${SWITCHYARD_JRE_DEBIAN_SUITE}"
   import_rootfs jre "${JRE_PACKAGES[@]}"
   docker_build "$1" --build-arg "ROOTFS_IMAGE=${ROOTFS_IMAGE}" -t "${SWITCHYARD_JRE_IMAGE}" "${ROOT}/docker/offline/jre"
 }
 
 build_mysql() {
+  BUILD_SUITE="${SWITCHYARD_DEBIAN_SUITE}"
   import_rootfs mariadb "${MYSQL_PACKAGES[@]}"
   docker_build "$1" --build-arg "ROOTFS_IMAGE=${ROOTFS_IMAGE}" -t "${SWITCHYARD_MYSQL_IMAGE}" "${ROOT}/docker/offline/mysql"
 }
 
 build_redis() {
+  BUILD_SUITE="${SWITCHYARD_DEBIAN_SUITE}"
   import_rootfs redis "${REDIS_PACKAGES[@]}"
   docker_build "$1" --build-arg "ROOTFS_IMAGE=${ROOTFS_IMAGE}" -t "${SWITCHYARD_REDIS_IMAGE}" "${ROOT}/docker/offline/redis"
 }

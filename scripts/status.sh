@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Shows one environment: live color (from the nginx upstream include, and what nginx answers),
-# image/version/health of each color, the deploy lock holder, and the last deploys. Read-only.
+# image/version/health of each color, pending retirements (the rollback window's timer: when, by what,
+# still alive), the deploy lock holder, and the last deploys. Read-only.
 #
 # Usage: scripts/status.sh [--json] <env>
 set -euo pipefail
@@ -23,6 +24,10 @@ source "${SCRIPT_DIR}/lib/nginx.sh"
 source "${SCRIPT_DIR}/lib/health.sh"
 # shellcheck source=scripts/lib/app.sh
 source "${SCRIPT_DIR}/lib/app.sh"
+# shellcheck source=scripts/lib/detach.sh
+source "${SCRIPT_DIR}/lib/detach.sh"
+# shellcheck source=scripts/lib/retire.sh
+source "${SCRIPT_DIR}/lib/retire.sh"
 
 usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -52,7 +57,7 @@ color_json() {
 }
 
 status_json() {
-  local live observed lock_held=false holder="" history
+  local live observed lock_held=false holder="" history retirements
   live="$(live_color "${UPSTREAM_FILE}" 2>/dev/null || echo invalid)"
   observed="$(nginx_observed_color)"
   if lock_is_held "${LOCK_FILE}"; then
@@ -60,12 +65,15 @@ status_json() {
     holder="$(lock_holder "${LOCK_FILE}")"
   fi
   history="$(history_last "${HISTORY_FILE}" "${HISTORY_SHOW}" | jq -s -c . 2>/dev/null || echo '[]')"
+  retirements="$(retire_pending_json 2>/dev/null || echo '[]')"
   jq -n --arg env "${SWITCHYARD_ENV}" --arg live "${live}" --arg observed "${observed}" \
     --arg upstream "${UPSTREAM_FILE}" --argjson nginx_running "$(nginx_running && echo true || echo false)" \
     --argjson blue "$(color_json blue)" --argjson green "$(color_json green)" \
     --argjson lock_held "${lock_held}" --arg holder "${holder}" --argjson history "${history}" \
+    --argjson retirements "${retirements:-[]}" \
     '{env: $env, live_color: $live, nginx: {running: $nginx_running, routes_to: $observed, upstream_file: $upstream},
-      colors: {blue: $blue, green: $green}, lock: {held: $lock_held, holder: $holder}, last_deploys: $history}'
+      colors: {blue: $blue, green: $green}, retirements: $retirements, lock: {held: $lock_held, holder: $holder},
+      last_deploys: $history}'
 }
 
 status_text() {
@@ -75,6 +83,8 @@ status_text() {
     "live color   \(.live_color)  (nginx \(if .nginx.running then "running, answers from \(.nginx.routes_to // "-")" else "not running" end))",
     "upstream     \(.nginx.upstream_file)",
     (.colors[] | "\(.color | . + "      " | .[0:6])       :\(.port)  \(.state)  \(.image // "-")  version \(if .version == "" then "-" else .version end)  health \(.health)"),
+    (if .retirements == [] then "retirements  none pending" else
+      (.retirements[] | "retirement   \(.color) (\(.container)): \(.state), \(if .in_s >= 0 then "due in \(.in_s)s" else "due \(-.in_s)s ago" end) (\(.mechanism)\(if .unit then " \(.unit).timer" elif .pid then " pid \(.pid)" else "" end))") end),
     "lock         \(if .lock.held then "held by \(.lock.holder)" else "free" end)",
     "last deploys",
     (.last_deploys[] | "  \(.time)  \(.action)  \(.result)  \(.from_color // "-") -> \(.to_color // "-")  \(.image)  by \(.user)\(if .message != "" and .message != null then "  (\(.message))" else "" end)")

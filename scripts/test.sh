@@ -14,8 +14,8 @@ source "${SCRIPTS_DIR}/lib/common.sh"
 source "${SCRIPTS_DIR}/lib/test-stores.sh"
 
 ROOT="$(repo_root)"
-ALL_SUITES=(app shell jenkins images deploy compose-v2 nginx-hardening fail2ban bootstrap elk)
-BASE_PACKAGES=(openjdk-17-jdk-headless curl jq mariadb-server mariadb-client redis-server shellcheck bats)
+ALL_SUITES=(app shell jenkins images deploy compose-v2 engine fleet nginx-hardening fail2ban bootstrap edge elk k8s backup contract)
+BASE_PACKAGES=(openjdk-17-jdk-headless curl jq mariadb-server mariadb-client redis-server redis-sentinel shellcheck bats parallel)
 
 usage() {
   cat <<USAGE
@@ -32,11 +32,13 @@ suite_app() {
 suite_shell() {
   local files=()
   mapfile -t files < <(cd "${ROOT}" && git ls-files --cached --others --exclude-standard \
-    '*.sh' 'scripts/*' '.ci/run' | grep -v '\.bats$' | sort -u)
+    '*.sh' 'scripts/*' '.ci/run' 'deploy.d/*.pre' 'deploy.d/*.post' | grep -v '\.bats$' | sort -u)
+  # Both on two processes: each file is checked on its own, and the bats files share no state (each test
+  # works in its own temp dir); a run on two cores takes about half the time.
   log "shellcheck: ${#files[@]} files"
-  (cd "${ROOT}" && shellcheck -x "${files[@]}")
+  (cd "${ROOT}" && printf '%s\0' "${files[@]}" | xargs -0 -P 2 -n 8 shellcheck -x)
   if compgen -G "${ROOT}/tests/bats/*.bats" >/dev/null; then
-    (cd "${ROOT}" && bats tests/bats)
+    (cd "${ROOT}" && bats --jobs 2 --no-parallelize-within-files tests/bats)
   fi
 }
 
@@ -63,6 +65,17 @@ suite_compose_v2() {
   "${ROOT}/tests/compose-v2/run.sh"
 }
 
+# Two hosts behind a balancer nginx, each with its own sshd, nginx and docker engine: fleet deploys over ssh.
+suite_fleet() {
+  "${ROOT}/tests/fleet/run.sh"
+}
+
+# The deploy engine on real hosts' tools: verify with Debian 11's curl (a chroot), drain from another
+# network namespace, the rollback-window timer under a real systemd (a privileged container).
+suite_engine() {
+  "${ROOT}/tests/engine/run.sh"
+}
+
 # Host hardening: each runner installs what it needs and removes every process, rule and dir it made.
 suite_nginx_hardening() {
   "${ROOT}/tests/nginx-hardening/run.sh"
@@ -76,10 +89,32 @@ suite_bootstrap() {
   "${ROOT}/tests/bootstrap/run.sh"
 }
 
+# The production edge: real ACME (pebble + certbot), TLS quality, the kit on a system nginx layout over
+# HTTPS, and the balancer topology in network namespaces.
+suite_edge() {
+  "${ROOT}/tests/edge/run.sh"
+}
+
 # ELK: index templates, Logstash pipelines, Kibana objects, deploy events, the APM agent on the real jar,
 # and the dashboard's queries on a real Elasticsearch node (elk/tests, its own Maven module).
 suite_elk() {
   "${ROOT}/tests/elk/run.sh"
+}
+
+# deploy/k8s without a cluster: render the overlays, schema and policy checks, the analyses run for real.
+suite_k8s() {
+  "${ROOT}/tests/k8s/run.sh"
+}
+
+# Backups: real MariaDB, Redis and restic; back up, destroy, restore, drill, retention, failure cases.
+suite_backup() {
+  "${ROOT}/tests/backup/run.sh"
+}
+
+# The client contract: the API gate's fixtures, the AsyncAPI document (npm), CORS through a real nginx, and a
+# deploy the gate refuses before any container starts.
+suite_contract() {
+  "${ROOT}/tests/contract/run.sh"
 }
 
 run_suites() {

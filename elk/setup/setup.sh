@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # One-shot setup of a fresh (or existing) Elasticsearch for Switchyard; idempotent, safe to re-run.
-# Sets the kibana_system password, creates the writer roles/users for Logstash and the APM server,
+# Sets the kibana_system password, creates the writer roles/users for Logstash and the APM server and
+# the read-only user of the alert runner,
 # and loads the ILM policies and index templates from elk/elasticsearch/.
 # Runs in the compose "setup" service; an operator can run it from the host too:
-#   ES_URL=http://127.0.0.1:9200 ELASTIC_PASSWORD=... ... elk/setup/setup.sh
+#   ES_URL=http://127.0.0.1:9200 ELASTIC_PASSWORD=... ... elk/setup/setup.sh [users] [templates]
+# With arguments only those steps run (default: both).
 set -euo pipefail
 
 ELK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -71,6 +73,14 @@ setup_users() {
                  "privileges": ["auto_configure", "create_doc"]}]}'
   es_json PUT /_security/user/apm_server_internal \
     "{\"password\":\"${APM_SERVER_INTERNAL_PASSWORD}\",\"roles\":[\"switchyard_apm_writer\"],\"full_name\":\"APM server writer\"}"
+
+  # Read-only: scripts/alerts.sh and scripts/elk-verify.sh on each host (ELK_ES_USER / ELK_ES_PASSWORD there).
+  log "creating role and user for the alert runner"
+  es_json PUT /_security/role/switchyard_alerts_reader '{
+    "cluster": ["monitor"],
+    "indices": [{"names": ["switchyard-*", "traces-apm*"], "privileges": ["read", "view_index_metadata"]}]}'
+  es_json PUT /_security/user/switchyard_alerts \
+    "{\"password\":\"${ALERTS_READER_PASSWORD}\",\"roles\":[\"switchyard_alerts_reader\"],\"full_name\":\"Alert runner (read only)\"}"
 }
 
 setup_templates() {
@@ -91,7 +101,7 @@ setup_templates() {
 main() {
   ES_URL="${ES_URL:-http://elasticsearch:9200}"
   local var
-  for var in ELASTIC_PASSWORD KIBANA_SYSTEM_PASSWORD LOGSTASH_INTERNAL_PASSWORD APM_SERVER_INTERNAL_PASSWORD; do
+  for var in ELASTIC_PASSWORD KIBANA_SYSTEM_PASSWORD LOGSTASH_INTERNAL_PASSWORD APM_SERVER_INTERNAL_PASSWORD ALERTS_READER_PASSWORD; do
     [[ -n "${!var:-}" ]] || die "${var} is not set (see elk/secrets.env.example)"
     # Passwords are embedded in JSON bodies: keep them to a JSON-safe alphabet (base64 is fine).
     [[ "${!var}" =~ ^[A-Za-z0-9+/=._-]+$ ]] || die "${var} may only use A-Z a-z 0-9 + / = . _ -"
@@ -99,8 +109,16 @@ main() {
   require_cmd curl
   log "waiting for Elasticsearch at ${ES_URL}"
   retry_until 180 3 es_up || die "Elasticsearch did not answer at ${ES_URL}"
-  setup_users
-  setup_templates
+  local steps=("$@")
+  ((${#steps[@]} > 0)) || steps=(users templates)
+  local step
+  for step in "${steps[@]}"; do
+    case "${step}" in
+      users) setup_users ;;
+      templates) setup_templates ;;
+      *) die "unknown step '${step}' (users, templates)" ;;
+    esac
+  done
   log "done"
 }
 

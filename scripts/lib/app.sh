@@ -5,6 +5,8 @@
 
 # shellcheck source=scripts/lib/compose.sh
 source "$(dirname "${BASH_SOURCE[0]}")/compose.sh"
+# shellcheck source=scripts/lib/elk.sh
+source "$(dirname "${BASH_SOURCE[0]}")/elk.sh"
 
 app_project() {
   case "$1" in
@@ -80,9 +82,11 @@ app_start() {
     err "app env file not found: ${APP_ENV_FILE} (APP_ENV_FILE)"
     return 1
   fi
+  local elk_args=()
+  mapfile -t elk_args < <(elk_compose_args) # ELK wiring: nothing without ELK_HOST (scripts/lib/elk.sh)
   APP_IMAGE="${image}" APP_PORT="${port}" APP_ENV="${SWITCHYARD_ENV}" APP_ENV_FILE="${APP_ENV_FILE}" \
     APP_STOP_GRACE="${STOP_GRACE_S}s" SWITCHYARD_DATA_NETWORK="${SWITCHYARD_DATA_NETWORK}" \
-    compose -p "${project}" -f "${file}" up -d --no-build --no-deps --force-recreate 9>&-
+    compose -p "${project}" -f "${file}" "${elk_args[@]}" up -d --no-build --no-deps --force-recreate 9>&-
 }
 
 # app_image <color>: the image reference the color's container runs (empty when none).
@@ -106,27 +110,53 @@ image_expected_version() {
   fi
 }
 
-# app_warm_up <base-url> <n> <concurrency> <max-s>: up to n GETs (for at most max-s seconds) straight to a
-# color that is not live yet, spread over the paths live traffic takes first (health probes, an API call
-# answered 401), <concurrency> at a time on keep-alive connections. A fresh JVM serves its first thousands of requests slowly (interpreted and
-# C1 code until the JIT has profiled the hot paths); these requests pay for that instead of the clients
-# right after the switch. The bound in seconds keeps a saturated host from stretching the deploy.
-# Prints "<requests sent> <ms>"; never fails the deploy (answers are not checked: the smoke test did).
+# app_warm_up <base-url> <max-requests> <concurrency> <max-s> [batch] [settle-pct]: GETs straight to a
+# color that is not live yet, over the paths live traffic takes first (health probes, an API call answered
+# 401), <concurrency> at a time on keep-alive connections, in batches of <batch> (default 100). A fresh JVM
+# serves its first requests slowly (interpreted and C1 code until the JIT has profiled the hot paths);
+# these requests pay for that instead of the clients right after the switch. It stops as soon as the
+# latency has settled: the median of a batch within <settle-pct> % (default 20) of the batch before, or
+# below 2 ms - or at <max-requests>, or after <max-s> seconds (a saturated host must not stretch the
+# deploy). Prints "<requests sent> <ms> <batches> <median ms of the last batch>"; never fails the deploy
+# (answers are not checked: the smoke test did).
 app_warm_up() {
   local url="$1"
-  local n="$2"
+  local max_requests="$2"
   local concurrency="$3"
   local max_s="$4"
+  local batch="${5:-${WARMUP_BATCH:-100}}"
+  local settle_pct="${6:-${WARMUP_SETTLE_PCT:-20}}"
   local paths=(/actuator/health/readiness /actuator/health/liveness /api/users/me /actuator/health)
-  local config i t0 sent
+  local config i t0 now left sent=0 batches=0 median prev="" n
   config="$(mktemp)"
-  for ((i = 0; i < n; i++)); do
+  for ((i = 0; i < batch; i++)); do
     printf 'url = "%s%s"\noutput = "/dev/null"\n' "${url}" "${paths[i % ${#paths[@]}]}"
   done >"${config}"
   t0="$(date +%s%3N)"
-  # One dot per finished request: the count survives the timeout cutting curl short.
-  sent="$(timeout "${max_s}" curl -s --parallel --parallel-max "${concurrency}" --max-time 10 -K "${config}" \
-    -w '.' 2>/dev/null | wc -c || true)"
+  while ((sent < max_requests)); do
+    now="$(date +%s%3N)"
+    left=$((max_s * 1000 - (now - t0)))
+    ((left > 0)) || break
+    # One line per finished request (its time in s): the figures survive the timeout cutting curl short.
+    read -r n median < <(timeout "$(printf '%d.%03d' "$((left / 1000))" "$((left % 1000))")" \
+      curl -s --parallel --parallel-max "${concurrency}" --max-time 10 -K "${config}" -w '%{time_total}\n' 2>/dev/null |
+      sort -n | awk '{ v[NR] = $1 } END { printf "%d %.3f\n", NR, NR ? v[int((NR + 1) / 2)] * 1000 : 0 }' || true)
+    sent=$((sent + ${n:-0}))
+    batches=$((batches + 1))
+    ((${n:-0} > 0)) || break
+    if warm_up_settled "${prev}" "${median}" "${settle_pct}"; then
+      break
+    fi
+    prev="${median}"
+  done
   rm -f "${config}"
-  echo "${sent} $(($(date +%s%3N) - t0))"
+  echo "${sent} $(($(date +%s%3N) - t0)) ${batches} ${median:-0}"
+}
+
+# warm_up_settled <previous-median-ms> <median-ms> <pct>: true when the latency no longer moves (within
+# pct % of the previous batch, either way) or is already below 2 ms. Never after the first batch alone.
+warm_up_settled() {
+  [[ -n "$1" ]] || return 1
+  awk -v prev="$1" -v cur="$2" -v pct="$3" \
+    'BEGIN { exit !(cur < 2 || (cur >= prev * (1 - pct / 100) && cur <= prev * (1 + pct / 100))) }'
 }

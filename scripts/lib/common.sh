@@ -83,6 +83,10 @@ ensure_dockerd() {
   if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
     as_root systemctl start docker || true
   fi
+  # A machine may have only the docker client (no engine package): install the engine first.
+  if ! command -v dockerd >/dev/null 2>&1; then
+    ensure_packages docker.io
+  fi
   if ! docker info >/dev/null 2>&1 && ! pgrep -x dockerd >/dev/null; then
     log "starting dockerd (log: ${DOCKERD_LOG})"
     as_root sh -c "nohup dockerd >>${DOCKERD_LOG} 2>&1 &"

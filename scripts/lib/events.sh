@@ -11,10 +11,16 @@
 # output: appended to DEPLOY_EVENTS_FILE when set; sent to LOGSTASH_HOST:LOGSTASH_DEPLOY_PORT when both
 #         are set, bounded by LOGSTASH_TIMEOUT_S (default 2).
 # Emitting an event never fails the caller: problems are logged to stderr and the function returns 0.
+# emit_deploy_event_async (the deploy engine's): the same, but the network part runs in a detached
+# process, so the caller never waits for Logstash (e.g. between the switch and its verification).
 
 if ! declare -F err >/dev/null 2>&1; then
   # shellcheck source=scripts/lib/common.sh
   source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+fi
+if ! declare -F detach_run >/dev/null 2>&1; then
+  # shellcheck source=scripts/lib/detach.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/detach.sh"
 fi
 
 readonly DEPLOY_EVENT_ACTIONS="start step switched rolled_back failed succeeded"
@@ -112,15 +118,60 @@ emit_deploy_event() {
     DEPLOY_ID="$(jq -r '.deploy.id' <<<"${line}")"
   fi
 
-  if [[ -n "${DEPLOY_EVENTS_FILE:-}" ]]; then
-    if ! { mkdir -p "$(dirname "${DEPLOY_EVENTS_FILE}")" && printf '%s\n' "${line}" >>"${DEPLOY_EVENTS_FILE}"; } 2>/dev/null; then
-      err "deploy event: could not append to ${DEPLOY_EVENTS_FILE}"
-    fi
-  fi
+  deploy_event_append "${line}"
   if [[ -n "${LOGSTASH_HOST:-}" && -n "${LOGSTASH_DEPLOY_PORT:-}" ]]; then
     if ! send_to_logstash "${LOGSTASH_HOST}" "${LOGSTASH_DEPLOY_PORT}" "${line}"; then
       err "deploy event: Logstash ${LOGSTASH_HOST}:${LOGSTASH_DEPLOY_PORT} unreachable, event '${action}' not sent"
     fi
   fi
   return 0
+}
+
+# deploy_event_append <line>: to DEPLOY_EVENTS_FILE when set (local, never slow).
+deploy_event_append() {
+  if [[ -n "${DEPLOY_EVENTS_FILE:-}" ]]; then
+    if ! { mkdir -p "$(dirname "${DEPLOY_EVENTS_FILE}")" && printf '%s\n' "$1" >>"${DEPLOY_EVENTS_FILE}"; } 2>/dev/null; then
+      err "deploy event: could not append to ${DEPLOY_EVENTS_FILE}"
+    fi
+  fi
+}
+
+# emit_deploy_event_async <action> [key=value ...]: as emit_deploy_event, but returns without waiting
+# for the network: the local file is written here, the event reaches the network sinks from a detached
+# process (own session, without the CI build cookies: it outlives a Jenkins step), each bounded by
+# LOGSTASH_TIMEOUT_S. Failures go to DEPLOY_EVENTS_LOG (default: nowhere).
+# The place for more sinks (e.g. a Kibana APM annotation on switched / rolled_back): deploy_event_sinks.
+emit_deploy_event_async() {
+  if [[ -z "${LOGSTASH_HOST:-}" || -z "${LOGSTASH_DEPLOY_PORT:-}" ]]; then
+    emit_deploy_event "$@"
+    return 0
+  fi
+  local action="${1:-}"
+  local line
+  if ! command -v jq >/dev/null 2>&1 || ! line="$(deploy_event_json "$@")" || [[ -z "${line}" ]]; then
+    emit_deploy_event "$@"
+    return 0
+  fi
+  if [[ -z "${DEPLOY_ID:-}" ]]; then
+    DEPLOY_ID="$(jq -r '.deploy.id' <<<"${line}")"
+  fi
+  deploy_event_append "${line}"
+  (
+    export LOGSTASH_HOST LOGSTASH_DEPLOY_PORT LOGSTASH_TIMEOUT_S
+    # shellcheck disable=SC2016 # expanded by the detached shell
+    detach_run "${DEPLOY_EVENTS_LOG:-/dev/null}" bash -c 'source "$1" && deploy_event_sinks "$2" "$3"' _ \
+      "${BASH_SOURCE[0]}" "${action}" "${line}" >/dev/null
+  ) || true
+  return 0
+}
+
+# deploy_event_sinks <action> <line>: every network destination of an event (run detached).
+deploy_event_sinks() {
+  local action="$1"
+  local line="$2"
+  if [[ -n "${LOGSTASH_HOST:-}" && -n "${LOGSTASH_DEPLOY_PORT:-}" ]]; then
+    if ! send_to_logstash "${LOGSTASH_HOST}" "${LOGSTASH_DEPLOY_PORT}" "${line}"; then
+      err "deploy event: Logstash ${LOGSTASH_HOST}:${LOGSTASH_DEPLOY_PORT} unreachable, event '${action}' not sent"
+    fi
+  fi
 }

@@ -6,8 +6,11 @@
 # look-alikes from Debian packages under the SAME names with scripts/offline-images.sh,
 # so the compose files never change.
 
-# Runtime base of the app image (and of the MongoDB stand-in).
-: "${SWITCHYARD_JRE_IMAGE:=eclipse-temurin:17-jre}"
+# Runtime base of the app image (and of the MongoDB stand-in): an LTS JRE new enough for the JDK's AOT
+# cache (JDK 25). The offline stand-in installs SWITCHYARD_JRE_PACKAGE from SWITCHYARD_JRE_DEBIAN_SUITE.
+: "${SWITCHYARD_JRE_IMAGE:=eclipse-temurin:25-jre}"
+: "${SWITCHYARD_JRE_PACKAGE:=openjdk-25-jre-headless}"
+: "${SWITCHYARD_JRE_DEBIAN_SUITE:=trixie}"
 # Data stores (docker-compose.datastores.yml reads these names).
 : "${SWITCHYARD_MYSQL_IMAGE:=mysql:8.4}"
 : "${SWITCHYARD_REDIS_IMAGE:=redis:7.2}"
@@ -26,7 +29,7 @@
 : "${SWITCHYARD_DEBIAN_SUITE:=bookworm}"
 : "${SWITCHYARD_CACHE_DIR:=/var/cache/switchyard}"
 
-export SWITCHYARD_JRE_IMAGE SWITCHYARD_MYSQL_IMAGE SWITCHYARD_REDIS_IMAGE SWITCHYARD_MONGO_IMAGE
+export SWITCHYARD_JRE_IMAGE SWITCHYARD_JRE_PACKAGE SWITCHYARD_JRE_DEBIAN_SUITE SWITCHYARD_MYSQL_IMAGE SWITCHYARD_REDIS_IMAGE SWITCHYARD_MONGO_IMAGE
 export SWITCHYARD_APP_IMAGE_REPO ELASTIC_APM_AGENT_VERSION MONGO_JAVA_SERVER_VERSION
 
 # Label every locally built image carries: a hash of everything it is built from, so a rebuild

@@ -27,6 +27,24 @@ lock_is_held() {
   ! flock -n -s "${file}" true 2>/dev/null
 }
 
+# lock_wait_for_holder <lockfile> <wait-seconds>: the wait a deploy uses given who holds the lock now.
+# A rollback-window retirement holds it only to decide whether to stop the old color: at least
+# RETIRE_LOCK_WAIT_S. A restore (scripts/restore.sh, holder "restore ...") is an operator's planned
+# work the deploy must follow, not race: at least LOCK_WAIT_S. Anyone else: <wait-seconds> as given.
+lock_wait_for_holder() {
+  local file="$1"
+  local wait_s="$2"
+  local holder
+  if lock_is_held "${file}"; then
+    holder="$(lock_holder "${file}")"
+    case "${holder}" in
+      retire*) ((wait_s >= RETIRE_LOCK_WAIT_S)) || wait_s="${RETIRE_LOCK_WAIT_S}" ;;
+      "restore "*) ((wait_s >= LOCK_WAIT_S)) || wait_s="${LOCK_WAIT_S}" ;;
+    esac
+  fi
+  echo "${wait_s}"
+}
+
 # lock_acquire <lockfile> <wait-seconds> <holder-description>
 # wait 0 = fail at once. Returns 0 when taken, 3 when another process holds it (holder logged).
 lock_acquire() {

@@ -1,11 +1,12 @@
 # shellcheck shell=bash
 # The deploy plan: which color goes live, on which port, with which image - computed from the
 # inputs only (no docker, no nginx), so it can be unit-tested and printed by --dry-run.
-# Needs: color.sh (and BLUE_PORT, GREEN_PORT, COMPOSE_PROJECT_*, UPSTREAM_FILE from config).
+# Needs: color.sh, hooks.sh, retire.sh (and BLUE_PORT, GREEN_PORT, COMPOSE_PROJECT_*, UPSTREAM_FILE, the
+# step settings from config).
 
-# The nine steps of a deploy, in order (SPEC §2).
+# The steps of a deploy, in order (SPEC §2, plus the schema gate before the switch and the bake after it).
 # shellcheck disable=SC2034 # read by deploy.sh
-PLAN_STEPS=(lock read_live start_idle health_check smoke_test switch verify drain record)
+PLAN_STEPS=(lock read_live start_idle health_check smoke_test schema_gate switch verify bake drain record)
 
 # plan_image_tag <image-ref>: the tag of repo[:tag][@digest] (empty when there is none).
 plan_image_tag() {
@@ -72,13 +73,15 @@ deploy plan for env '${PLAN_ENV}'
   steps
     1 lock          take ${LOCK_FILE}
     2 read_live     read the live color from ${UPSTREAM_FILE}
-    3 start_idle    remove any stale ${PLAN_IDLE_COLOR} container, start ${PLAN_IDLE_COLOR} with the image
+    3 start_idle    ${DISK_MIN_FREE_MB} MB free for Docker; remove any stale ${PLAN_IDLE_COLOR} container, start ${PLAN_IDLE_COLOR} with the image
     4 health_check  readiness UP at http://127.0.0.1:${PLAN_IDLE_PORT} within ${READY_DEADLINE_S}s (fail fast on exit/restart)
-    5 smoke_test    /actuator/info version == ${PLAN_EXPECTED_VERSION}; GET /api/users/me -> 401 problem+json; ${WARMUP_REQUESTS} warm-up requests (${WARMUP_CONCURRENCY} at a time, ≤ ${WARMUP_MAX_S}s)
-    6 switch        upstream include -> '${PLAN_UPSTREAM_LINE}', nginx -t, reload (restore on failure)
-    7 verify        ${VERIFY_REQUESTS} consecutive responses through nginx with X-App-Color: ${PLAN_IDLE_COLOR} (else switch back)
-    8 drain         $(plan_drain_text)
-    9 record        append to ${HISTORY_FILE}
+    5 smoke_test    /actuator/info version == ${PLAN_EXPECTED_VERSION}, color ${PLAN_IDLE_COLOR}; hooks$(plan_hooks_text smoke_test); ${WARMUP_REQUESTS} warm-up requests (${WARMUP_CONCURRENCY} at a time, ≤ ${WARMUP_MAX_S}s)
+    6 schema_gate   $(plan_gate_text)
+    7 switch        upstream include -> '${PLAN_UPSTREAM_LINE}', nginx -t, reload (restore on failure)
+    8 verify        ${VERIFY_REQUESTS} consecutive responses through nginx with X-App-Color: ${PLAN_IDLE_COLOR} (else switch back)
+    9 bake          $(plan_bake_text)
+   10 drain         $(plan_drain_text)
+   11 record        append to ${HISTORY_FILE}$(plan_prune_text)
 PLAN
 }
 
@@ -86,8 +89,37 @@ plan_drain_text() {
   if [[ "${PLAN_LIVE_COLOR}" == none ]]; then
     echo "nothing to drain"
   elif ((ROLLBACK_WINDOW_S == 0)); then
-    echo "wait for old workers/connections (${DRAIN_TIMEOUT_S}s), stop ${PLAN_LIVE_COLOR} (grace ${STOP_GRACE_S}s)"
+    echo "wait for nginx's connections to ${PLAN_LIVE_COLOR} (${DRAIN_TIMEOUT_S}s), hand WebSockets over, stop ${PLAN_LIVE_COLOR} (grace ${STOP_GRACE_S}s)"
   else
-    echo "wait for old workers/connections (${DRAIN_TIMEOUT_S}s), keep ${PLAN_LIVE_COLOR} ${ROLLBACK_WINDOW_S}s for rollback, then stop it"
+    echo "wait for nginx's connections to ${PLAN_LIVE_COLOR} (${DRAIN_TIMEOUT_S}s), hand WebSockets over, keep ${PLAN_LIVE_COLOR} ${ROLLBACK_WINDOW_S}s for rollback, then stop it ($(retire_mechanism) timer)"
   fi
+}
+
+plan_gate_text() {
+  if [[ "${PLAN_LIVE_COLOR}" == none ]]; then
+    echo "nothing live to check"
+  else
+    echo "after the migrations: ${PLAN_LIVE_COLOR} still ready and passing the smoke hooks$(plan_hooks_text schema_gate)"
+  fi
+}
+
+plan_bake_text() {
+  if ((BAKE_S == 0)) || [[ "${PLAN_LIVE_COLOR}" == none ]]; then
+    echo "none (BAKE_S=${BAKE_S})"
+  else
+    echo "${BAKE_S}s: ${PLAN_IDLE_COLOR}'s 5xx ratio and p99 vs ${PLAN_LIVE_COLOR}'s, from the access log; switch back on a breach"
+  fi
+}
+
+plan_prune_text() {
+  if ((IMAGES_PRUNE)); then
+    echo "; remove old images (keep live, previous, last ${IMAGES_KEEP})"
+  fi
+}
+
+# plan_hooks_text <step>: " (<hooks>)" naming the step's hooks, or " none".
+plan_hooks_text() {
+  local hooks
+  hooks="$(for when in pre post; do hooks_list "$1" "${when}"; done | sed "s|^${DEPLOY_HOOKS_DIR}/||" | paste -sd ' ' -)"
+  echo " ${hooks:-none}"
 }

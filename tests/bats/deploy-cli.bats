@@ -2,6 +2,8 @@
 # deploy.sh's command line: usage and configuration errors exit 2 before anything is touched, and
 # --dry-run prints the plan and the nginx diff without changing anything.
 
+bats_require_minimum_version 1.5.0
+
 setup() {
   load deploy_helpers
   deploy_setup
@@ -67,6 +69,39 @@ esac'
   cmp "${UPSTREAM_FILE}" "${BATS_TEST_TMPDIR}/before"
   [ ! -e "${SWITCHYARD_STATE_DIR}" ]
   # docker was only asked about the image, never to run anything.
-  ! grep -v -E '^docker image inspect' "${STUB_LOG}" | grep -q '^docker'
-  ! grep -q '^nginx' "${STUB_LOG}"
+  run ! grep -q -v -E '^docker image inspect' "${STUB_LOG}"
+  run ! grep -q '^nginx' "${STUB_LOG}"
+}
+
+@test "a deploy without --wait arriving while a retirement holds the lock waits for it instead of exiting 3" {
+  local lock="${SWITCHYARD_STATE_DIR}/dev/deploy.lock"
+  (
+    lock_acquire "${lock}" 0 "retire dev blue after the rollback window"
+    exec sleep 2
+  ) &
+  local holder=$!
+  retry_until 5 0.1 test -s "${lock}.holder"
+  SWITCHYARD_TEST_STOP_AT=read_live "${REPO_ROOT}/scripts/deploy.sh" dev switchyard:2.0.0 >"${BATS_TEST_TMPDIR}/deploy.log" 2>&1 &
+  local pid=$! state=""
+  local i
+  for i in $(seq 1 100); do
+    state="$(awk '{print $3}' "/proc/${pid}/stat" 2>/dev/null || echo gone)"
+    [[ "${state}" == T || "${state}" == gone ]] && break
+    sleep 0.1
+  done
+  kill -9 "${pid}" 2>/dev/null || true
+  kill "${holder}" 2>/dev/null || true
+  cat "${BATS_TEST_TMPDIR}/deploy.log"
+  # It reached the step after the lock (stopped there by the test hook), holding the lock itself.
+  [ "${state}" = T ]
+  grep -q 'the lock is held by: retire dev blue after the rollback window pid=.*: waiting up to 30s for it' "${BATS_TEST_TMPDIR}/deploy.log"
+  grep -q '^deploy dev-' "${lock}.holder"
+}
+
+@test "a host whose curl is older than the oldest tested refuses to deploy, naming it" {
+  stub curl '[[ "$1" == --version ]] && echo "curl 7.68.0 (x86_64-pc-linux-gnu) libcurl/7.68.0"'
+  run "${REPO_ROOT}/scripts/deploy.sh" dev switchyard:2.0.0
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"curl 7.68.0 is too old: curl 7.74.0 or newer is needed (supported hosts: Debian 12/13, Ubuntu 22.04/24.04)"* ]]
+  [ ! -e "${SWITCHYARD_STATE_DIR}/dev" ]
 }

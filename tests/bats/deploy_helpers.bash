@@ -8,7 +8,7 @@ deploy_setup() {
   # shellcheck source=scripts/lib/common.sh
   source "${REPO_ROOT}/scripts/lib/common.sh"
   local lib
-  for lib in config color lock history nginx health app plan drain; do
+  for lib in config color lock history nginx health app detach retire hooks plan drain bake disk preflight notify; do
     # shellcheck source=/dev/null
     source "${REPO_ROOT}/scripts/lib/${lib}.sh"
   done

@@ -81,3 +81,55 @@ curl_answers() {
   run "${REPO_ROOT}/scripts/health-check.sh" http://x
   [ "$status" -eq 0 ]
 }
+
+@test "wait_ready polls below a second, keeps a sub-second deadline and reads the container state once a second" {
+  curl_answers 503 '{"status":"DOWN"}'
+  stub docker 'echo "running 0 0"'
+  local t0 t1
+  t0="$(health_now_ms)"
+  run wait_ready http://x cid123 1 0.1
+  t1="$(health_now_ms)"
+  [ "$status" -eq 1 ]
+  # Ends at the deadline (1 s), not at the next whole second after it.
+  [ $((t1 - t0)) -ge 1000 ]
+  [ $((t1 - t0)) -lt 1900 ]
+  [ "$(grep -c '^curl ' "${STUB_LOG}")" -ge 5 ]
+  [ "$(grep -c '^docker ' "${STUB_LOG}")" -le 2 ]
+}
+
+@test "a probe never outlasts the deadline: its curl --max-time is the time left, at most 2 s" {
+  [ "$(health_probe_timeout 60000)" = 2.000 ]
+  [ "$(health_probe_timeout 350)" = 0.350 ]
+  [ "$(health_probe_timeout 5)" = 0.100 ]
+  curl_answers 503 '{"status":"DOWN"}'
+  stub docker 'echo "running 0 0"'
+  run wait_ready http://x cid123 1 0.2
+  [ "$status" -eq 1 ]
+  grep -q -- '--max-time 0\.[0-9]\{3\} ' "${STUB_LOG}"
+  ! grep -q -- '--max-time [3-9]' "${STUB_LOG}"
+}
+
+@test "READY_INTERVAL_S accepts fractions of a second and refuses anything else" {
+  config_load dev
+  READY_INTERVAL_S=0.2 config_check
+  READY_INTERVAL_S=1 config_check
+  run env READY_INTERVAL_S=soon bash -c "source '${REPO_ROOT}/scripts/lib/common.sh'; source '${REPO_ROOT}/scripts/lib/config.sh'; config_load dev"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"READY_INTERVAL_S must be seconds"* ]]
+}
+
+@test "the bake, drain and handover must end before nginx's worker_shutdown_timeout cuts WebSockets" {
+  config_load prod
+  BAKE_S=60 DRAIN_TIMEOUT_S=30 HANDOVER_TIMEOUT_S=15 config_check
+  run env BAKE_S=100 bash -c "source '${REPO_ROOT}/scripts/lib/common.sh'; source '${REPO_ROOT}/scripts/lib/config.sh'; config_load prod"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"(145s) must stay below nginx's worker_shutdown_timeout (NGINX_WORKER_SHUTDOWN_TIMEOUT_S=120)"* ]]
+  BAKE_S=100 NGINX_WORKER_SHUTDOWN_TIMEOUT_S=300 config_check
+}
+
+@test "NGINX_WORKER_SHUTDOWN_TIMEOUT_S is the value the shipped nginx configs set" {
+  grep -qx 'worker_shutdown_timeout 120s;' "${REPO_ROOT}/nginx/nginx.conf"
+  grep -qx 'worker_shutdown_timeout 120s;' "${REPO_ROOT}/nginx/main/switchyard-main.conf"
+  run bash -c "source '${REPO_ROOT}/scripts/lib/common.sh'; source '${REPO_ROOT}/scripts/lib/config.sh'; config_load prod; echo \${NGINX_WORKER_SHUTDOWN_TIMEOUT_S}"
+  [ "$output" = 120 ]
+}

@@ -44,3 +44,25 @@ setup() {
 @test "no history: no previous image" {
   [ -z "$(history_previous_image "${HIST}")" ]
 }
+
+@test "after a deploy that switched and could not switch back (exit 5), rollback returns one release, not two" {
+  history_append "${HIST}" "$(history_entry action=deploy result=ok exit_code=0 image=s:1 from_image=)"
+  history_append "${HIST}" "$(history_entry action=deploy result=ok exit_code=0 image=s:2 from_image=s:1)"
+  history_append "${HIST}" "$(history_entry action=deploy result=failed exit_code=5 image=s:3 from_image=s:2)"
+  # s:3 is live (it stayed after the switch): the release before it is s:2.
+  [ "$(history_previous_image "${HIST}" s:3)" = s:2 ]
+  [ "$(history_previous_image "${HIST}")" = s:2 ]
+}
+
+@test "failures before the switch and bake rollbacks leave the live release, so they do not count" {
+  history_append "${HIST}" "$(history_entry action=deploy result=ok exit_code=0 image=s:1 from_image=)"
+  history_append "${HIST}" "$(history_entry action=deploy result=ok exit_code=0 image=s:2 from_image=s:1)"
+  history_append "${HIST}" "$(history_entry action=deploy result=failed exit_code=4 image=s:3 from_image=s:2)"
+  history_append "${HIST}" "$(history_entry action=deploy result=rolled_back exit_code=6 image=s:4 from_image=s:2)"
+  [ "$(history_previous_image "${HIST}" s:2)" = s:1 ]
+}
+
+@test "a history that does not end on the live image names no previous image" {
+  history_append "${HIST}" "$(history_entry action=deploy result=ok exit_code=0 image=s:2 from_image=s:1)"
+  [ -z "$(history_previous_image "${HIST}" s:9)" ]
+}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # The per-env deploy lock: flock on a file, holder recorded next to it, released by the kernel.
 
+bats_require_minimum_version 1.5.0
+
 setup() {
   load deploy_helpers
   deploy_setup
@@ -34,7 +36,7 @@ hold_lock() {
   grep -q "deploy test-0 image=switchyard:1.0.0 pid=${BASHPID} " "${LOCK}.holder"
   lock_is_held "${LOCK}" || true
   lock_release "${LOCK}"
-  ! lock_is_held "${LOCK}"
+  run ! lock_is_held "${LOCK}"
 }
 
 @test "a second deploy fails fast with status 3 and names the holder" {
@@ -65,7 +67,7 @@ hold_lock() {
   kill -9 "${HOLDER_PID}"
   while kill -0 "${HOLDER_PID}" 2>/dev/null; do sleep 0.05; done
   [[ "$(lock_holder "${LOCK}")" == *"(process gone)"* ]]
-  ! lock_is_held "${LOCK}"
+  run ! lock_is_held "${LOCK}"
   lock_acquire "${LOCK}" 0 "deploy test-3"
   grep -q "deploy test-3" "${LOCK}.holder"
 }
@@ -86,4 +88,41 @@ hold_lock() {
   run lock_acquire "${LOCK}" 0 "deploy test-2 image=switchyard:1.0.0"
   [ "${status}" -eq 3 ]
   [[ "${output}" == *"another deploy holds the lock"*"deploy racer image=switchyard:2.0.0"* ]]
+}
+
+# hold_lock_as <description>: like hold_lock, with that holder description.
+hold_lock_as() {
+  (
+    lock_acquire "${LOCK}" 0 "$1"
+    exec sleep 300
+  ) &
+  HOLDER_PID=$!
+  disown "${HOLDER_PID}"
+  retry_until 5 0.1 test -s "${LOCK}.holder"
+}
+
+@test "a deploy without --wait waits LOCK_WAIT_S for a restore holding the lock" {
+  LOCK_WAIT_S=900
+  hold_lock_as "restore of snapshot 1a2b3c4d into switchyard-data (scripts/restore.sh)"
+  run lock_wait_for_holder "${LOCK}" 0
+  [ "$output" = 900 ]
+}
+
+@test "a retirement holding the lock gets RETIRE_LOCK_WAIT_S, a longer --wait is kept" {
+  RETIRE_LOCK_WAIT_S=30
+  hold_lock_as "retire dev blue after the rollback window"
+  run lock_wait_for_holder "${LOCK}" 0
+  [ "$output" = 30 ]
+  run lock_wait_for_holder "${LOCK}" 900
+  [ "$output" = 900 ]
+}
+
+@test "another deploy or a free lock: the wait asked for, unchanged" {
+  LOCK_WAIT_S=900
+  RETIRE_LOCK_WAIT_S=30
+  run lock_wait_for_holder "${LOCK}" 0
+  [ "$output" = 0 ]
+  hold_lock_as "deploy dev-1 image=switchyard:1.0.0"
+  run lock_wait_for_holder "${LOCK}" 0
+  [ "$output" = 0 ]
 }

@@ -12,6 +12,13 @@ setup() {
   DRAIN_TIMEOUT_S=30
   STOP_GRACE_S=45
   ROLLBACK_WINDOW_S=0
+  BAKE_S=0
+  DISK_MIN_FREE_MB=2048
+  IMAGES_PRUNE=1
+  IMAGES_KEEP=3
+  RETIRE_SCHEDULER=process
+  DEPLOY_HOOKS_DIR="${BATS_TEST_TMPDIR}/hooks"
+  SWITCHYARD_ENV=prod
 }
 
 @test "plan_image_tag handles registries with ports and digests" {
@@ -52,7 +59,8 @@ setup() {
   [ -z "${PLAN_LIVE_PORT}" ]
   run plan_print
   [[ "$output" == *"live color       none (first deploy)"* ]]
-  [[ "$output" == *"8 drain         nothing to drain"* ]]
+  [[ "$output" == *"10 drain         nothing to drain"* ]]
+  [[ "$output" == *"6 schema_gate   nothing live to check"* ]]
 }
 
 @test "an unknown live color is refused" {
@@ -60,7 +68,7 @@ setup() {
   [ "$status" -ne 0 ]
 }
 
-@test "plan_print names the nine steps, the version check and the drain policy" {
+@test "plan_print names the steps, the version check, the bake, the hooks and the drain policy" {
   plan_build prod switchyard:2.0.0 blue 2.0.0
   run plan_print
   [ "$status" -eq 0 ]
@@ -68,14 +76,25 @@ setup() {
   [[ "$output" == *"upstream include -> 'server 127.0.0.1:8082;'"* ]]
   [[ "$output" == *"stop blue (grace 45s)"* ]]
   local n
-  for n in lock read_live start_idle health_check smoke_test switch verify drain record; do
+  for n in lock read_live start_idle health_check smoke_test schema_gate switch verify bake drain record; do
     [[ "$output" == *" ${n} "* ]]
   done
-  ROLLBACK_WINDOW_S=600
+  [[ "$output" == *"9 bake          none (BAKE_S=0)"* ]]
+  [[ "$output" == *"smoke_test    /actuator/info version == 2.0.0, color green; hooks none"* ]]
+  [[ "$output" == *"keep live, previous, last 3"* ]]
+  ROLLBACK_WINDOW_S=600 BAKE_S=60
+  mkdir -p "${DEPLOY_HOOKS_DIR}/prod"
+  printf '#!/bin/sh\n' >"${DEPLOY_HOOKS_DIR}/smoke_test.post"
+  printf '#!/bin/sh\n' >"${DEPLOY_HOOKS_DIR}/prod/smoke_test.pre"
+  printf '#!/bin/sh\n' >"${DEPLOY_HOOKS_DIR}/schema_gate.post"
+  chmod +x "${DEPLOY_HOOKS_DIR}/smoke_test.post" "${DEPLOY_HOOKS_DIR}/prod/smoke_test.pre" "${DEPLOY_HOOKS_DIR}/schema_gate.post"
   run plan_print
-  [[ "$output" == *"keep blue 600s for rollback"* ]]
+  [[ "$output" == *"keep blue 600s for rollback, then stop it (process timer)"* ]]
+  [[ "$output" == *"9 bake          60s: green's 5xx ratio and p99 vs blue's"* ]]
+  [[ "$output" == *"hooks prod/smoke_test.pre smoke_test.post"* ]]
+  [[ "$output" == *"blue still ready and passing the smoke hooks schema_gate.post"* ]]
 }
 
 @test "the deploy runs the steps in the documented order" {
-  [ "${PLAN_STEPS[*]}" = "lock read_live start_idle health_check smoke_test switch verify drain record" ]
+  [ "${PLAN_STEPS[*]}" = "lock read_live start_idle health_check smoke_test schema_gate switch verify bake drain record" ]
 }

@@ -2,6 +2,8 @@
 # Verify through nginx (n consecutive answers from the new color, one curl per batch) and the
 # content hash that decides whether an image is rebuilt. curl and docker are PATH stubs.
 
+bats_require_minimum_version 1.5.0
+
 setup() {
   load deploy_helpers
   deploy_setup
@@ -10,15 +12,35 @@ setup() {
   NGINX_URL=http://127.0.0.1:18000
 }
 
-# curl_colors <file>: a curl stub that prints the next line of <file> per URL it is given
-# ("<status> <color>", as -w '%{http_code} %header{x-app-color}\n' does).
+# curl_colors <file>: a curl stub that answers each URL it is given with the next line of <file>
+# ("<status> <color>") as curl 7.74 (Debian 11; Ubuntu 22.04 has 7.81) does: the response, headers
+# included with -i, goes to that URL's -o file; -w expands %{http_code} but prints %header{...} as it is
+# (%header{} came with 7.84).
 curl_colors() {
   local answers="$1"
   stub curl "
-n=0; for a in \"\$@\"; do [[ \"\$a\" == http* ]] && n=\$((n + 1)); done
 pos=\$(cat '${BATS_TEST_TMPDIR}/pos' 2>/dev/null || echo 0)
-sed -n \"\$((pos + 1)),\$((pos + n))p\" '${answers}'
-echo \$((pos + n)) >'${BATS_TEST_TMPDIR}/pos'"
+include=0 out='' fmt=''
+while ((\$# > 0)); do
+  case \"\$1\" in
+    -i) include=1 ;;
+    -o) out=\"\$2\"; shift ;;
+    -w) fmt=\"\$2\"; shift ;;
+    --parallel-max | --max-time) shift ;;
+    http*)
+      pos=\$((pos + 1))
+      read -r code color < <(sed -n \"\${pos}p\" '${answers}')
+      response=\$(printf 'HTTP/1.1 %s X\\r\\nContent-Type: application/json\\r\\nX-App-Color: %s\\r\\n\\r\\n{\"status\":\"UP\"}' \"\${code}\" \"\${color}\")
+      body='{\"status\":\"UP\"}'
+      if ((include)); then body=\"\${response}\"; fi
+      if [[ -n \"\${out}\" && \"\${out}\" != /dev/null ]]; then printf '%s' \"\${body}\" >\"\${out}\"; fi
+      if [[ -n \"\${fmt}\" ]]; then f=\"\${fmt//%\\{http_code\\}/\${code}}\"; f=\"\${f//\\\\n/\$'\\n'}\"; printf '%s' \"\${f}\"; fi
+      out=''
+      ;;
+  esac
+  shift
+done
+echo \"\${pos}\" >'${BATS_TEST_TMPDIR}/pos'"
 }
 
 @test "verify: n answers from the new color in one batch succeed with one curl call" {
@@ -30,6 +52,14 @@ echo \$((pos + n)) >'${BATS_TEST_TMPDIR}/pos'"
   [ "$(grep -o 'http://127.0.0.1:18000/actuator/health/readiness' "${STUB_LOG}" | wc -l)" -eq 5 ]
 }
 
+@test "verify works with a curl older than 7.84 (no %header{}): Ubuntu 22.04, Debian 11" {
+  printf '200 green\n%.0s' 1 2 3 >"${BATS_TEST_TMPDIR}/answers"
+  curl_colors "${BATS_TEST_TMPDIR}/answers"
+  run nginx_verify_color green 3 2
+  [ "${status}" -eq 0 ]
+  run ! grep -q '%header' "${STUB_LOG}"
+}
+
 @test "verify: an old-color answer or a non-2xx answer resets the streak" {
   printf '%s\n' '200 green' '200 blue' '502 green' '200 green' '200 green' '200 green' >"${BATS_TEST_TMPDIR}/answers"
   curl_colors "${BATS_TEST_TMPDIR}/answers"
@@ -39,8 +69,19 @@ echo \$((pos + n)) >'${BATS_TEST_TMPDIR}/pos'"
   [ "$(wc -l <"${STUB_LOG}")" -eq 2 ]
 }
 
+@test "response_color: 2xx with the header names the color; anything else is -" {
+  printf 'HTTP/1.1 200 OK\r\nX-App-Color: blue\r\n\r\nbody X-App-Color: green\n' >"${BATS_TEST_TMPDIR}/r1"
+  printf 'HTTP/1.1 503 Service Unavailable\r\nX-App-Color: blue\r\n\r\n' >"${BATS_TEST_TMPDIR}/r2"
+  printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n' >"${BATS_TEST_TMPDIR}/r3"
+  [ "$(response_color "${BATS_TEST_TMPDIR}/r1")" = blue ]
+  [ "$(response_color "${BATS_TEST_TMPDIR}/r2")" = - ]
+  [ "$(response_color "${BATS_TEST_TMPDIR}/r3")" = - ]
+  [ "$(response_color "${BATS_TEST_TMPDIR}/missing")" = - ]
+}
+
 @test "verify: never reaching the new color fails at the deadline, naming what it saw" {
-  stub curl 'for a in "$@"; do [[ "$a" == http* ]] && echo "200 blue"; done; true'
+  printf '200 blue\n%.0s' $(seq 1 200) >"${BATS_TEST_TMPDIR}/answers"
+  curl_colors "${BATS_TEST_TMPDIR}/answers"
   run nginx_verify_color green 3 1
   [ "${status}" -eq 1 ]
   [[ "${output}" == *"0/3 consecutive responses from green (last: 'blue')"* ]]

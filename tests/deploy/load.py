@@ -9,17 +9,23 @@ Modes:
       what browsers, curl and Java clients do. Those are counted as "stale_retries", not failures.
       Any other error, or a second failure, is a failure.
   close: a new connection per request (Connection: close); no retry at all.
+--header "Name: value" (repeatable) is sent with every request (e.g. a bearer token for a real API route).
 Runs until --stop-file exists or --duration passes; prints one JSON summary line and writes it to --out.
+The summary also has the wall-clock times (epoch seconds) of the first failed request and of the first and
+last response from each color, so a test can tell how long clients saw a bad color.
+An https:// URL is fetched over TLS, verified against --cafile (default: the system's CAs).
 """
 import argparse
 import http.client
 import json
 import os
+import ssl
 import threading
 import time
 from urllib.parse import urlsplit
 
-STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError,
+         ssl.SSLEOFError, ssl.SSLZeroReturnError)
 
 
 class Stats:
@@ -32,18 +38,25 @@ class Stats:
         self.colors = {}
         self.errors = []
         self.latencies = []
+        self.first_failure = None
+        self.color_times = {}
 
     def record(self, ok, color=None, error=None, latency=None):
+        now = time.time()
         with self.lock:
             self.requests += 1
             if ok:
                 self.ok += 1
             else:
                 self.failed += 1
+                if self.first_failure is None:
+                    self.first_failure = now
                 if len(self.errors) < 10:
                     self.errors.append(error)
             if color:
                 self.colors[color] = self.colors.get(color, 0) + 1
+                first, _ = self.color_times.get(color, (now, now))
+                self.color_times[color] = (first, now)
             if latency is not None:
                 self.latencies.append(latency)
 
@@ -54,13 +67,19 @@ def worker(args, stats, stop):
     conn = None
     used = 0
     while not stop.is_set():
-        headers = {"Connection": "close"} if args.mode == "close" else {}
+        headers = dict(args.headers)
+        if args.mode == "close":
+            headers["Connection"] = "close"
         attempt = 0
         t0 = time.monotonic()
         while True:
             attempt += 1
             if conn is None:
-                conn = http.client.HTTPConnection(url.hostname, url.port, timeout=args.timeout)
+                if url.scheme == "https":
+                    conn = http.client.HTTPSConnection(url.hostname, url.port, timeout=args.timeout,
+                                                       context=args.tls_context)
+                else:
+                    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=args.timeout)
                 used = 0
             reused = used > 0
             try:
@@ -108,7 +127,11 @@ def main():
     p.add_argument("--pause", type=float, default=0)
     p.add_argument("--expect-up", action="store_true")
     p.add_argument("--out")
+    p.add_argument("--header", action="append", default=[])
+    p.add_argument("--cafile", help="CA certificates for an https:// URL")
     args = p.parse_args()
+    args.headers = [tuple(part.strip() for part in h.split(":", 1)) for h in args.header]
+    args.tls_context = ssl.create_default_context(cafile=args.cafile)
     stats = Stats()
     stop = threading.Event()
     threads = [threading.Thread(target=worker, args=(args, stats, stop)) for _ in range(args.concurrency)]
@@ -131,6 +154,8 @@ def main():
         "mode": args.mode, "requests": stats.requests, "ok": stats.ok, "failed": stats.failed,
         "stale_retries": stats.stale_retries, "colors": stats.colors, "errors": stats.errors,
         "seconds": round(time.monotonic() - start, 1), "p50_ms": pct(0.5), "p99_ms": pct(0.99),
+        "first_failure_t": stats.first_failure,
+        "color_times": {c: {"first": f, "last": l} for c, (f, l) in stats.color_times.items()},
     }
     line = json.dumps(summary)
     if args.out:

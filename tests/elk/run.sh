@@ -6,23 +6,36 @@
 #   2. docker-compose config: the compose file resolves with the example secrets, refuses to resolve
 #      without secrets, and every published port binds 127.0.0.1
 #   3. bats tests/elk/*.bats: deploy events to a Logstash TCP stub, bounded when Logstash is missing
-#   4. the real app jar (root pom, -DskipTests package), then the Maven module elk/tests: contract,
+#   4. the real app jar (root pom, -DskipTests package), a real Elasticsearch node (Elastic's integ-test-zip
+#      of the version elk/.env pins, tests/elk/lib/es-node.sh), then the Maven module elk/tests: contract,
 #      Logstash pipeline structure + filter code, Kibana saved objects, compose structure (unit tests);
-#      APM agent against an intake stub, real nginx access lines, real Elasticsearch node (ITs)
+#      APM agent against an intake stub, real nginx access lines, dashboard queries and alerts end to end
+#      on the node (ITs)
+#   5. the app image as color containers shipping to Logstash/APM stand-ins on the ELK network and in a
+#      network namespace (tests/elk/wiring-containers.sh)
 #
 # Usage: tests/elk/run.sh
 # Env:   ELK_SKIP_APP_BUILD=true  reuse an existing target/switchyard.jar (faster local reruns)
+#        ELK_ITS=<list>           the elk/tests ITs to run (failsafe's it.test, comma-separated); default below
+#        ELK_SKIP_CONTAINERS=true skip step 5
 set -euo pipefail
 
 TESTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${TESTS_DIR}/../.." && pwd)"
 # shellcheck source=scripts/lib/common.sh
 source "${REPO_ROOT}/scripts/lib/common.sh"
+# shellcheck source=tests/elk/lib/es-node.sh
+source "${TESTS_DIR}/lib/es-node.sh"
+# shellcheck source=tests/lib/app-jar.sh
+source "${REPO_ROOT}/tests/lib/app-jar.sh"
 SCRIPT_NAME="elk-tests"
 
 WORK_DIR=""
+: "${ELK_ITS:=ApmAgentIT,NginxAccessLogIT,DashboardQueriesIT,AlertsIT}"
+: "${ELK_SKIP_CONTAINERS:=false}"
 
 cleanup() {
+  es_node_stop
   if [[ -n "${WORK_DIR}" ]]; then
     rm -rf "${WORK_DIR}"
   fi
@@ -38,7 +51,15 @@ run_shellcheck() {
     "${REPO_ROOT}/elk/setup/setup.sh"
     "${REPO_ROOT}/elk/kibana/import-saved-objects.sh"
     "${REPO_ROOT}/scripts/lib/events.sh"
+    "${REPO_ROOT}/scripts/alerts.sh"
+    "${REPO_ROOT}/scripts/disk-report.sh"
+    "${REPO_ROOT}/scripts/elk-verify.sh"
+    "${REPO_ROOT}/scripts/elk-ship-nginx.sh"
+    "${REPO_ROOT}/scripts/lib/elk.sh"
+    "${REPO_ROOT}/scripts/lib/apm-annotation.sh"
+    "${REPO_ROOT}/scripts/lib/bootstrap-elk.sh"
     "${REPO_ROOT}/tests/elk/run.sh"
+    "${REPO_ROOT}/tests/elk/wiring-containers.sh"
   )
   (cd "${REPO_ROOT}" && shellcheck -x "${files[@]}") || die "shellcheck failed"
   log "shellcheck: ${#files[@]} scripts clean"
@@ -112,9 +133,7 @@ build_app() {
     log "reusing target/switchyard.jar (ELK_SKIP_APP_BUILD=true)"
     return 0
   fi
-  log "building the app jar (root pom, -DskipTests package)"
-  (cd "${REPO_ROOT}" && ./mvnw -B -ntp -q -DskipTests package) || die "app build failed"
-  [[ -f "${REPO_ROOT}/target/switchyard.jar" ]] || die "target/switchyard.jar missing after the build"
+  app_jar_ensure "${REPO_ROOT}"
 }
 
 # report_figures <reports-dir>: tests, failures, errors, skipped and time per test class.
@@ -141,23 +160,49 @@ PY
 run_maven_module() {
   local module="${REPO_ROOT}/elk/tests"
   local rc=0
-  (cd "${REPO_ROOT}" && ./mvnw -B -ntp -q -f elk/tests/pom.xml clean verify -Delk.requireNginx=true) || rc=$?
+  (cd "${REPO_ROOT}" && ./mvnw -B -ntp -q -f elk/tests/pom.xml clean verify -Delk.requireNginx=true "-Dit.test=${ELK_ITS}" \
+    "-Delk.es.url=${ES_NODE_URL}" "-Delk.es.password=${ES_NODE_PASSWORD}" "-Delk.es.readerPassword=${ES_NODE_READER_PASSWORD}") || rc=$?
   log "unit tests (surefire):"
   report_figures "${module}/target/surefire-reports"
   log "integration tests (failsafe):"
   report_figures "${module}/target/failsafe-reports"
-  grep -h '^\[\(ApmAgentIT\|NginxAccessLogIT\|DashboardQueriesIT\)\]' \
+  grep -h '^\[\(ApmAgentIT\|NginxAccessLogIT\|DashboardQueriesIT\|AlertsIT\)\]' \
     "${module}"/target/failsafe-reports/*-output.txt >&2 2>/dev/null || true
   ((rc == 0)) || die "elk/tests failed (reports in elk/tests/target/*-reports)"
+}
+
+# The app image, built as the deploy suite builds it (scripts/build-image.sh caches it by content).
+app_image() {
+  # shellcheck source=scripts/lib/images.sh
+  source "${REPO_ROOT}/scripts/lib/images.sh"
+  if ! docker image inspect "${SWITCHYARD_JRE_IMAGE}" >/dev/null 2>&1; then
+    log "image ${SWITCHYARD_JRE_IMAGE} missing: building the offline images"
+    "${REPO_ROOT}/scripts/offline-images.sh" >&2
+  fi
+  "${REPO_ROOT}/scripts/build-image.sh" --app-version 1.0.0-e2e switchyard:1.0.0-e2e | tail -n 1
+}
+
+run_containers() {
+  if [[ "${ELK_SKIP_CONTAINERS}" == true ]]; then
+    log "SKIPPED: app containers shipping to ELK stand-ins (ELK_SKIP_CONTAINERS=true)"
+    return 0
+  fi
+  ensure_dockerd
+  local image
+  image="$(app_image)" || die "could not build the app image"
+  "${TESTS_DIR}/wiring-containers.sh" "${image}" || die "ELK wiring of the app containers failed"
 }
 
 main() {
   (($# == 0)) || die "usage: tests/elk/run.sh (no arguments)"
   trap cleanup EXIT
   WORK_DIR="$(mktemp -d)"
+  # The Elasticsearch node runs as nobody below it.
+  chmod 755 "${WORK_DIR}"
   local start
   start="$(date +%s)"
-  ensure_packages bats jq curl shellcheck nginx docker-compose python3 python3-yaml coreutils
+  ensure_packages bats jq curl shellcheck nginx docker-compose python3 python3-yaml coreutils unzip iproute2 rsyslog \
+    openjdk-17-jdk-headless docker.io
 
   local t
   t="$(date +%s)"
@@ -174,8 +219,17 @@ main() {
   log "app build: $(seconds_since "${t}")s"
 
   t="$(date +%s)"
+  es_node_start "${WORK_DIR}/es"
+  log "Elasticsearch ${ES_NODE_VERSION} up: $(seconds_since "${t}")s"
+
+  t="$(date +%s)"
   run_maven_module
   log "elk/tests Maven module: $(seconds_since "${t}")s"
+  es_node_stop
+
+  t="$(date +%s)"
+  run_containers
+  log "app containers to ELK stand-ins: $(seconds_since "${t}")s"
 
   log "ELK suite passed in $(seconds_since "${start}")s"
 }

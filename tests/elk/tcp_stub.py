@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """TCP stand-ins for Logstash in the deploy-event tests (tests/elk/events.bats).
 
-  tcp_stub.py collect <out-file>   accept connections, append every byte received to out-file
+  tcp_stub.py collect <out-file> [port]   accept connections (on port, default any free one), append every
+                                         byte received to out-file
   tcp_stub.py hang                 listen but never accept, with the accept queue full: connect() hangs
 
 Prints the chosen 127.0.0.1 port on the first stdout line, then runs until killed.
@@ -12,10 +13,10 @@ import threading
 import time
 
 
-def collect(out_path):
+def collect(out_path, port=0):
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", 0))
+    server.bind(("127.0.0.1", port))
     server.listen(16)
     print(server.getsockname()[1], flush=True)
     lock = threading.Lock()
@@ -57,12 +58,12 @@ def hang():
 
 
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "collect":
-        collect(sys.argv[2])
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "collect":
+        collect(sys.argv[2], int(sys.argv[3]) if len(sys.argv) == 4 else 0)
     elif len(sys.argv) == 2 and sys.argv[1] == "hang":
         hang()
     else:
-        sys.stderr.write("usage: tcp_stub.py collect <out-file> | hang\n")
+        sys.stderr.write("usage: tcp_stub.py collect <out-file> [port] | hang\n")
         sys.exit(2)
 
 

@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # fail2ban suite.
-#  (a) fail2ban-regex: our filters (and the stock sshd filter in the mode our jail uses) over sample
-#      log lines in the formats this host writes (Debian 12 OpenSSH 9.2 with PAM; nginx error log;
-#      the switchyard_json access log): exact failure counts per address, none on normal traffic.
-#  (b) end to end on loopback: a real sshd on a spare 127.0.0.1 port (throwaway user with a password),
-#      a real fail2ban-server with our two sshd jails (private config dir, socket, pid file and
-#      database) and the nftables action in a private table restricted to the test port. Three failed
-#      password logins from 127.0.0.2 => banned (connection refused) while 127.0.0.1 still logs in;
-#      fail2ban restart => still banned. Every process, rule, user and file is removed afterwards.
+#  (a) fail2ban-regex: our filters over sample log lines in the formats hosts write (Debian 12 OpenSSH 9.2
+#      with PAM; real OpenSSH 10 lines of Debian 13, identifier sshd-session, captured from its sshd in a
+#      trixie chroot; an attack log; nginx error log; the switchyard_json access log): exact failure counts
+#      per address (each attempt once), none on normal traffic. The sshd samples again as journal entries
+#      (written into a journal file by systemd-journal-remote) through fail2ban's systemd backend and the
+#      filters' journalmatch.
+#  (b) end to end on loopback, in a private mount namespace: a real systemd-journald (run by hand: this
+#      machine has no systemd as PID 1) on a private /run, a real sshd on a spare 127.0.0.1 port whose log
+#      lines go to that journal under the identifier sshd (systemd-cat, as journald stores a service's
+#      output; throwaway user with a password), a real fail2ban-server with every
+#      shipped jail (private config dir, socket, pid file and database; the sshd jails on the shipped
+#      `backend = systemd`, reading that journal) and the nftables action in a private table restricted to
+#      the test ports. Three failed password logins from 127.0.0.2 => banned (connection refused) while
+#      127.0.0.1 still logs in; three invalid-user probes from 127.0.0.3 => counted exactly three times,
+#      banned; the nginx jails ban in nftables and in nginx's deny map; recidive; fail2ban restart =>
+#      still banned. Every process, rule, user, mount and file is removed afterwards.
 set -euo pipefail
 
 SCRIPT_NAME="tests/fail2ban"
@@ -28,11 +36,11 @@ NFT_TABLE=""
 SSH_PORT=""
 WEB_PORT=""
 SSHD_PID_FILE=""
-LOG_PIPE_PID=""
+JOURNALD_PID=""
+SSHD_PID=""
 F2B_CONF=""
 TEST_USER=""
 TEST_PASSWORD=""
-CREATED_RUN_SSHD=0
 
 cleanup() {
   local rc=$?
@@ -46,20 +54,21 @@ cleanup() {
   if [[ -n "${SSHD_PID_FILE}" && -f "${SSHD_PID_FILE}" ]]; then
     kill "$(cat "${SSHD_PID_FILE}")" 2>/dev/null
   fi
-  if [[ -n "${LOG_PIPE_PID}" ]]; then
-    kill "${LOG_PIPE_PID}" 2>/dev/null
-    wait "${LOG_PIPE_PID}" 2>/dev/null
-  fi
+  local pid
+  for pid in "${SSHD_PID}" "${JOURNALD_PID}"; do
+    if [[ -n "${pid}" ]]; then
+      kill "${pid}" 2>/dev/null
+      wait "${pid}" 2>/dev/null
+    fi
+  done
   if [[ -n "${NFT_TABLE}" ]] && nft list table inet "${NFT_TABLE}" >/dev/null 2>&1; then
     nft delete table inet "${NFT_TABLE}"
   fi
   if [[ -n "${TEST_USER}" ]] && id "${TEST_USER}" >/dev/null 2>&1; then
     userdel "${TEST_USER}"
   fi
-  if ((CREATED_RUN_SSHD)); then
-    rmdir /run/sshd 2>/dev/null
-  fi
-  if [[ -n "${TMP}" ]]; then
+  # Never delete through a mount.
+  if [[ -n "${TMP}" ]] && ! grep -qF " ${TMP}/" /proc/mounts; then
     rm -rf "${TMP}"
   fi
   exit "${rc}"
@@ -67,12 +76,15 @@ cleanup() {
 
 dump_logs() {
   local f
-  for f in "${TMP}/auth.log" "${TMP}/fail2ban.log"; do
-    if [[ -f "${f}" ]]; then
-      err "--- last lines of ${f##*/}:"
-      tail -n 40 "${f}" >&2
-    fi
-  done
+  if [[ -n "${JOURNALD_PID}" ]]; then
+    err "--- last sshd lines in the journal:"
+    journalctl --no-pager -o short -t sshd | tail -n 40 >&2
+  fi
+  f="${TMP}/fail2ban.log"
+  if [[ -f "${f}" ]]; then
+    err "--- last lines of ${f##*/}:"
+    tail -n 40 "${f}" >&2
+  fi
   if [[ -n "${NFT_TABLE}" ]]; then
     nft list table inet "${NFT_TABLE}" >&2 2>/dev/null || true
   fi
@@ -92,29 +104,45 @@ make_private_config() {
   rm -rf "${dir}/jail.d" "${dir}/fail2ban.d" "${dir}/jail.local" "${dir}/fail2ban.local"
   mkdir -p "${dir}/jail.d" "${dir}/fail2ban.d"
   cp "${ROOT}"/fail2ban/filter.d/*.conf "${dir}/filter.d/"
+  cp "${ROOT}"/fail2ban/action.d/*.conf "${dir}/action.d/"
   cp "${ROOT}/fail2ban/fail2ban.d/switchyard.local" "${dir}/fail2ban.d/"
 }
 
 # regex_case <filter> <sample> <expected failures: "addr:count addr:count ..." or "">
 # Exact failure count per address as fail2ban would count them, and nothing else.
 regex_case() {
+  regex_source_case "$1" "${SUITE_DIR}/samples/$2" "$2" "$3"
+}
+
+# regex_journal_case <filter> <journal-file> <what> <expected failures>: the same through the systemd
+# backend (fail2ban-regex reads the journal file with the filter's journalmatch).
+regex_journal_case() {
+  regex_source_case "$1" "systemd-journal[journalfiles=$2]" "$3" "$4"
+}
+
+regex_source_case() {
   local filter="$1"
-  local sample="$2"
-  local want="$3"
-  local file="${SUITE_DIR}/samples/${sample}"
+  local source="$2"
+  local sample="$3"
+  local want="$4"
+  local file="${source}"
   local out
   local got
   local lines
   local total=0
   local pair
-  out="$(fail2ban-regex --config "${TMP}/regex-conf" -o ip "${file}" "${filter}")" ||
+  out="$(fail2ban-regex --config "${TMP}/regex-conf" -o ip "${source}" "${filter}")" ||
     { fail "fail2ban-regex failed: ${filter} on ${sample}"; return 0; }
   got="$(grep . <<<"${out}" | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}' | sed 's/ $//')" || true
   want="$(tr ' ' '\n' <<<"${want}" | grep . | sort | tr '\n' ' ' | sed 's/ $//')" || true
   for pair in ${want}; do
     total=$((total + ${pair##*:}))
   done
-  lines="$(grep -c . "${file}")"
+  if [[ -f "${file}" ]]; then
+    lines="$(grep -c . "${file}")"
+  else
+    lines="the entries"
+  fi
   if [[ "${got}" == "${want}" ]]; then
     if [[ -z "${want}" ]]; then
       pass "${filter}: 0 failures in ${lines} lines of ${sample}"
@@ -126,23 +154,73 @@ regex_case() {
   fi
 }
 
-test_regex() {
-  local sshd_mode
-  make_private_config "${TMP}/regex-conf"
-  sshd_mode="$(sed -nE 's/^mode[[:space:]]*=[[:space:]]*([a-z-]+).*/\1/p' "${ROOT}/fail2ban/jail.d/switchyard-sshd.local")"
-  [[ -n "${sshd_mode}" ]] || die "no mode in jail.d/switchyard-sshd.local"
-  local sshd="sshd[mode=${sshd_mode}]"
-  # sshd-fail.log: .11 two wrong passwords then gave up; .12 invalid user, one password (the stock
-  # filter counts "Invalid user" and its "Failed password"); .13 gave up during authentication with no
-  # password (key probe); .14 invalid user, no password; .15 MaxAuthTries exceeded; .16 wrong password
-  # (traditional syslog timestamp); 2001:db8::7 wrong password over IPv6.
-  regex_case "${sshd}" sshd-fail.log \
-    "203.0.113.11:2 203.0.113.12:2 203.0.113.14:1 203.0.113.15:1 203.0.113.16:1 2001:db8::7:1"
-  regex_case switchyard-sshd-preauth sshd-fail.log \
-    "203.0.113.11:1 203.0.113.13:1 203.0.113.16:1 2001:db8::7:1"
+# The sshd expectations, per sample: [sample]="<sshd jail> | <preauth jail>".
+declare -A SSHD_WANT=(
+  # .11 two wrong passwords, then gave up; .12 invalid user, one password (one attempt: its "Failed
+  # password for invalid user" is not counted again); .13 gave up during authentication with no password
+  # (key probe); .14 invalid user, no password; .15 MaxAuthTries exceeded; .16 wrong password (traditional
+  # syslog timestamp); 2001:db8::7 wrong password over IPv6.
+  [sshd-fail.log]="203.0.113.11:2 203.0.113.12:1 203.0.113.14:1 203.0.113.16:1 2001:db8::7:1 | 203.0.113.11:1 203.0.113.13:1 203.0.113.15:1 203.0.113.16:1 2001:db8::7:1"
+  # Each attacker makes three attempts: .31 invalid-user probes closed at preauth; .32 invalid users (and
+  # a user AllowUsers refuses) with a password each; .33 three wrong answers in one connection; .34 key
+  # probes of an existing user, the last cut off at MaxAuthTries.
+  [sshd-attack.log]="198.51.100.31:3 198.51.100.32:3 198.51.100.33:3 | 198.51.100.33:1 198.51.100.34:3"
+  # Real OpenSSH 10.0 lines (Debian 13, identifier sshd-session, PAM): .51 wrong password then gave up,
+  # .52 invalid user without a password, .53 invalid user with one, .54 key probe, .55 refused by
+  # AllowUsers, .56 a successful login (never counted), .57 wrong password.
+  [sshd-session.log]="203.0.113.51:1 203.0.113.52:1 203.0.113.53:1 203.0.113.55:1 203.0.113.57:1 | 203.0.113.51:1 203.0.113.54:1 203.0.113.57:1"
   # Logins by key and by password, sessions, port probes that close before authenticating.
-  regex_case "${sshd}" sshd-ok.log ""
-  regex_case switchyard-sshd-preauth sshd-ok.log ""
+  [sshd-ok.log]=" | "
+)
+
+# to_journal_export <sample>...: the samples' lines as journal export entries, with the fields journald
+# gives a daemon's syslog(3) lines (_COMM and SYSLOG_IDENTIFIER from the tag, _PID, the message). A
+# connection's last line ("Connection closed by ...") comes without _COMM, as journald writes it when the
+# process has exited before it could read /proc (sshd's connection processes do).
+to_journal_export() {
+  python3 - "$@" <<'PY'
+import re, sys, time
+from datetime import datetime, timezone
+for path in sys.argv[1:]:
+    for line in open(path):
+        m = re.match(r"(\S+T\S+|\w{3} [ \d]\d \d\d:\d\d:\d\d) (\S+) ([\w-]+)\[(\d+)\]: (.*)$", line.rstrip("\n"))
+        if not m:
+            continue
+        stamp, host, ident, pid, msg = m.groups()
+        if "T" in stamp:
+            ts = datetime.fromisoformat(stamp)
+        else:
+            ts = datetime.strptime(f"{datetime.now().year} {stamp}", "%Y %b %d %H:%M:%S").replace(tzinfo=timezone.utc)
+        comm = "" if msg.startswith("Connection closed by") else f"_COMM={ident[:15]}\n"
+        print(f"__REALTIME_TIMESTAMP={int(ts.timestamp() * 1e6)}\n_HOSTNAME={host}\n{comm}"
+              f"SYSLOG_IDENTIFIER={ident}\n_PID={pid}\n_TRANSPORT=syslog\nMESSAGE={msg}\n")
+# Another program writing the same words: journalmatch (_COMM=sshd / sshd-session) must leave it out.
+print(f"__REALTIME_TIMESTAMP={int(time.time() * 1e6)}\n_COMM=cron\nSYSLOG_IDENTIFIER=cron\n_PID=7\n"
+      "MESSAGE=Invalid user mallory from 192.0.2.99 port 22\n")
+PY
+}
+
+test_regex() {
+  make_private_config "${TMP}/regex-conf"
+  local sample want
+  for sample in sshd-fail.log sshd-attack.log sshd-session.log sshd-ok.log; do
+    want="${SSHD_WANT[${sample}]}"
+    regex_case switchyard-sshd "${sample}" "${want%% | *}"
+    regex_case switchyard-sshd-preauth "${sample}" "${want##* | }"
+  done
+  # The same lines as journal entries, through the systemd backend: the same counts.
+  local journal="${TMP}/samples.journal"
+  to_journal_export "${SUITE_DIR}"/samples/sshd-{fail,attack,session,ok}.log |
+    /lib/systemd/systemd-journal-remote --output="${journal}" - 2>/dev/null ||
+    die "systemd-journal-remote could not write ${journal}"
+  local all_sshd="" all_preauth=""
+  for sample in sshd-fail.log sshd-attack.log sshd-session.log; do
+    want="${SSHD_WANT[${sample}]}"
+    all_sshd+=" ${want%% | *}"
+    all_preauth+=" ${want##* | }"
+  done
+  regex_journal_case switchyard-sshd "${journal}" "the sshd samples as a journal" "${all_sshd}"
+  regex_journal_case switchyard-sshd-preauth "${journal}" "the sshd samples as a journal" "${all_preauth}"
 
   regex_case switchyard-nginx-limit-req nginx-error-fail.log "203.0.113.21:2 203.0.113.22:1 2001:db8::22:1"
   # Delayed (not refused) requests, dry runs, upstream errors, 413s, another site's zone.
@@ -159,24 +237,23 @@ test_regex() {
   regex_case switchyard-nginx-login nginx-access-ok.log ""
 }
 
-# Writes sshd's stderr lines as syslog would ("Nov 21 21:30:01 host sshd[pid]: ..."), so fail2ban
-# parses them with the stock prefix and date rules. sshd -e carries no pid; the client port stands in
-# for it, so lines of one connection share an id and different connections never do (as with the
-# real per-connection sshd pid fail2ban uses to tie multi-line failures together).
-syslog_writer() {
-  local out="$1"
-  local host
-  local line
-  local id
-  host="$(hostname -s 2>/dev/null || echo localhost)"
-  while IFS= read -r line; do
-    line="${line%$'\r'}"
-    id="${BASHPID}"
-    if [[ "${line}" =~ [[:space:]]port[[:space:]]([0-9]+) ]]; then
-      id="${BASH_REMATCH[1]}"
-    fi
-    printf '%(%b %e %H:%M:%S)T %s sshd[%d]: %s\n' -1 "${host}" "${id}" "${line}" >>"${out}"
-  done
+# A private systemd-journald, the one sshd and fail2ban talk to: in this mount namespace /run is an empty
+# tmpfs, so journald's sockets and its volatile journal (/run/log/journal, where fail2ban's systemd backend
+# and journalctl look by default; never the host's /var/log/journal) are the test's own.
+start_private_journal() {
+  mount -t tmpfs -o mode=755 tmpfs /run
+  mkdir -p /run/systemd/journal /run/systemd/journald.conf.d
+  printf '[Journal]\nStorage=volatile\n' >/run/systemd/journald.conf.d/zz-switchyard-test.conf
+  /lib/systemd/systemd-journald </dev/null >"${TMP}/journald.log" 2>&1 &
+  JOURNALD_PID=$!
+  retry_until 10 0.1 test -S /run/systemd/journal/stdout || die "systemd-journald did not start (${TMP}/journald.log)"
+  echo "private journal up" | systemd-cat -t switchyard-f2b-test
+  retry_until 10 0.1 journal_has switchyard-f2b-test "private journal up" || die "nothing reaches the private journal"
+}
+
+# journal_has <identifier> <text>: the private journal holds a line with that text from that identifier.
+journal_has() {
+  journalctl --no-pager -o cat -t "$1" 2>/dev/null | grep -qF "$2"
 }
 
 create_test_user() {
@@ -192,8 +269,8 @@ start_sshd() {
   mkdir -p "${dir}"
   ssh-keygen -q -t ed25519 -N '' -f "${dir}/host_ed25519_key"
   SSHD_PID_FILE="${dir}/sshd.pid"
-  # Password logins for the throwaway user only; shadow passwords without PAM (PAM would log its
-  # own lines to a syslog this machine may not run).
+  # Password logins for the throwaway user only; shadow passwords without PAM. sshd's log lines (-e) go
+  # to the private journal under its identifier (systemd-cat -t sshd), as journald stores a unit's output.
   cat >"${dir}/sshd_config" <<EOF
 Port ${port}
 ListenAddress 127.0.0.1
@@ -208,14 +285,11 @@ AllowUsers ${TEST_USER}
 MaxAuthTries 6
 LogLevel INFO
 EOF
-  if [[ ! -d /run/sshd ]]; then
-    mkdir -p /run/sshd
-    CREATED_RUN_SSHD=1
-  fi
+  # sshd's privilege-separation dir, in the private /run.
+  mkdir -p /run/sshd
   /usr/sbin/sshd -t -f "${dir}/sshd_config"
-  : >"${TMP}/auth.log"
-  /usr/sbin/sshd -D -e -f "${dir}/sshd_config" 2>&1 </dev/null | syslog_writer "${TMP}/auth.log" &
-  LOG_PIPE_PID=$!
+  /usr/sbin/sshd -D -e -f "${dir}/sshd_config" </dev/null 2>&1 | systemd-cat -t sshd &
+  SSHD_PID=$!
   retry_until 10 0.2 banner_from 127.0.0.1 "${port}" || die "sshd did not come up on 127.0.0.1:${port}"
 }
 
@@ -257,7 +331,7 @@ failed_login_from() {
     die "ssh login with a wrong password succeeded?"
   fi
   retry_until 5 0.1 log_count_above "Failed password for ${TEST_USER} from ${src} " "${before}" ||
-    die "sshd did not log a failed password from ${src} (see ${TMP}/auth.log)"
+    die "sshd did not log a failed password from ${src} (journalctl -t sshd)"
 }
 
 # good_login_from <source> <what>: a login with the right password succeeds (and is logged).
@@ -273,8 +347,9 @@ good_login_from() {
   fi
 }
 
+# By syslog identifier: journald records no _COMM for a connection process that exited before it read /proc.
 count_log() {
-  grep -cF "$1" "${TMP}/auth.log" || true
+  journalctl --no-pager -o cat -t sshd 2>/dev/null | grep -cF "$1" || true
 }
 
 # Predicates for retry_until (evaluated on every try).
@@ -349,6 +424,9 @@ write_private_jails() {
   cp "${ROOT}"/fail2ban/jail.d/*.local "${F2B_CONF}/jail.d/"
   # The shipped ban actions (nftables-multiport / -allports) in a private table.
   printf '[Init]\ntable = %s\n' "${NFT_TABLE}" >"${F2B_CONF}/action.d/nftables-common.local"
+  # The nginx deny maps in the test's dir; no nginx runs here (its pid file is absent: no reload).
+  printf '[Init]\nnginx_conf_dir = %s\nnginx_pid = %s\n' "${TMP}/nginx" "${TMP}/nginx/no-nginx.pid" \
+    >"${F2B_CONF}/action.d/switchyard-nginx-deny.local"
   cat >"${F2B_CONF}/fail2ban.d/zz-test.local" <<EOF
 [Definition]
 logtarget = ${TMP}/fail2ban.log
@@ -365,9 +443,10 @@ EOF
     printf 'switchyard_nginx_access_log = %s\n' "${TMP}/nginx-access.log"
     printf 'switchyard_nginx_error_log = %s\n' "${TMP}/nginx-error.log"
     printf 'switchyard_nginx_ports = %s\n' "${WEB_PORT}"
+    # The sshd jails keep the shipped backend (systemd): they read the private journal.
     local jail
     for jail in "${SSH_JAILS[@]}"; do
-      printf '\n[%s]\nbackend = polling\nlogpath = %s\nport = %s\n' "${jail}" "${TMP}/auth.log" "${SSH_PORT}"
+      printf '\n[%s]\nport = %s\n' "${jail}" "${SSH_PORT}"
     done
     printf '\n[recidive]\nbackend = polling\nlogpath = %s\n' "${TMP}/fail2ban.log"
   } >"${F2B_CONF}/jail.d/zz-test.local"
@@ -423,6 +502,8 @@ test_nginx_jails_and_recidive() {
     else
       fail "jail ${jail}: ${addr} not banned after ${n} lines (total failed $(jail_field "${jail}" 'Total failed'))"
     fi
+    check_true "jail ${jail}: nginx deny map banned-${jail}.map holds \"${addr}\" (the ban behind a balancer)" \
+      grep -qxF "\"${addr}\" 1;" "${TMP}/nginx/switchyard/banned-${jail}.map"
   done
   if retry_until 20 0.5 is_banned recidive "${addr}"; then
     pass "recidive: 3 bans within a day => ${addr} banned on all ports for $(f2b get recidive bantime)s"
@@ -436,6 +517,39 @@ test_nginx_jails_and_recidive() {
   fi
 }
 
+# invalid_probe_from <source>: one connection as a user that does not exist, giving up without a password
+# (BatchMode: no prompt): sshd logs "Invalid user" and "Connection closed by invalid user ... [preauth]".
+invalid_probe_from() {
+  local src="$1"
+  local user="nosuch$$"
+  local before
+  before="$(count_log "Connection closed by invalid user ${user} ${src} ")"
+  ssh -F /dev/null -o BindAddress="${src}" -o BatchMode=yes -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o PubkeyAuthentication=no -o ConnectTimeout=5 \
+    -p "${SSH_PORT}" "${user}@127.0.0.1" true </dev/null >/dev/null 2>&1 && die "login as ${user} succeeded?"
+  retry_until 5 0.1 log_count_above "Connection closed by invalid user ${user} ${src} " "${before}" ||
+    die "sshd did not log the invalid-user probe from ${src}"
+}
+
+# Three invalid-user probes closed at preauth: three counted failures in the sshd jail, none in the
+# preauth jail, and a ban.
+test_invalid_user_probes() {
+  local sshd0 pre0 i
+  sshd0="$(jail_field sshd 'Total failed')"
+  pre0="$(jail_field switchyard-sshd-preauth 'Total failed')"
+  for i in 1 2 3; do
+    invalid_probe_from 127.0.0.3
+  done
+  retry_until 15 0.5 is_banned sshd 127.0.0.3 || true
+  expect_failed_counts "after 3 invalid-user probes from 127.0.0.3" "$((sshd0 + 3))" "${pre0}"
+  check_true "3 invalid-user probes from 127.0.0.3 => banned by the sshd jail" is_banned sshd 127.0.0.3
+  if retry_until 5 0.5 refused_from 127.0.0.3 "${SSH_PORT}"; then
+    pass "a new connection from 127.0.0.3 is refused"
+  else
+    fail "127.0.0.3 still connects after its ban"
+  fi
+}
+
 start_f2b() {
   f2b -x start >/dev/null || die "fail2ban-client start failed (see ${TMP}/fail2ban.log)"
   retry_until 20 0.5 f2b ping >/dev/null 2>&1 || die "fail2ban-server did not start (see ${TMP}/fail2ban.log)"
@@ -446,8 +560,9 @@ test_end_to_end() {
   WEB_PORT="$(free_port)"
   NFT_TABLE="swy-f2b-test-$$"
   create_test_user
+  start_private_journal
   start_sshd "${SSH_PORT}"
-  log "sshd on 127.0.0.1:${SSH_PORT} for user ${TEST_USER}, log ${TMP}/auth.log"
+  log "sshd on 127.0.0.1:${SSH_PORT} for user ${TEST_USER}, logging to the private journal"
   write_private_jails
   start_f2b
 
@@ -495,6 +610,7 @@ test_end_to_end() {
     fail "127.0.0.1 banned"
   fi
 
+  test_invalid_user_probes
   test_nginx_jails_and_recidive
 
   log "restarting fail2ban"
@@ -518,8 +634,14 @@ test_end_to_end() {
 
 main() {
   is_root || die "run as root (the end-to-end test drives nftables, sshd and a throwaway user)"
-  ensure_packages fail2ban openssh-server openssh-client sshpass nftables python3 passwd
-  require_cmd fail2ban-regex fail2ban-client nft sshpass ssh ssh-keygen python3 useradd chpasswd
+  ensure_packages fail2ban openssh-server openssh-client sshpass nftables python3 passwd systemd \
+    systemd-journal-remote python3-systemd bsdutils util-linux
+  require_cmd fail2ban-regex fail2ban-client nft sshpass ssh ssh-keygen python3 useradd chpasswd unshare \
+    journalctl logger /lib/systemd/systemd-journald /lib/systemd/systemd-journal-remote
+  # Everything below runs in a private mount namespace (the private /dev and journal): the host never sees them.
+  if [[ "${SWITCHYARD_F2B_PRIVATE_NS:-}" != 1 ]]; then
+    SWITCHYARD_F2B_PRIVATE_NS=1 exec unshare --mount --propagation private "${BASH_SOURCE[0]}" "$@"
+  fi
   ROOT="$(repo_root)"
   TMP="$(mktemp -d /tmp/switchyard-f2b.XXXXXX)"
   trap cleanup EXIT

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests the images and compose files of the deploy kit against a real dockerd:
 #   1. scripts/offline-images.sh builds (or finds cached) the JRE, MySQL, Redis and MongoDB images;
-#   2. scripts/build-image.sh builds the app image from a jar (cached by the jar's checksum);
+#   2. scripts/build-image.sh builds the app image from a jar (switchyard:1.0.0-e2e, which the later
+#      suites reuse: it is rebuilt only when its content changes);
 #   3. docker-compose.datastores.yml starts the data stores on a private project, network and
 #      free loopback ports; each answers its own protocol (mariadb client, redis-cli PING,
 #      a MongoDB driver handshake) and binds 127.0.0.1 only;
@@ -114,23 +115,14 @@ for k in sys.argv[1].split("."): d=d.get(k, {}) if isinstance(d, dict) else {}
 print(d if d != {} else "")' "$1"
 }
 
-# jar_checksum <jar>: short content hash, so an unchanged jar reuses its image.
-jar_checksum() {
-  sha256sum "$1" | cut -c1-12
-}
-
+# build_app_image <jar>: the image the deploy, compose-v2, fleet and elk suites run (switchyard:1.0.0-e2e),
+# built here once: build-image.sh skips a build whose content hash the image already carries, so they reuse it.
 build_app_image() {
   local jar="$1"
-  local version
-  version="imagestest-$(jar_checksum "${jar}")"
-  APP_IMAGE_REF="switchyard-imagestest:${version}"
-  APP_IMAGE_VERSION="${version}"
-  if image_present "${APP_IMAGE_REF}"; then
-    log "app image cached: ${APP_IMAGE_REF}"
-    return 0
-  fi
+  APP_IMAGE_VERSION=1.0.0-e2e
+  APP_IMAGE_REF="switchyard:${APP_IMAGE_VERSION}"
   local ref
-  ref="$("${ROOT}/scripts/build-image.sh" --jar "${jar}" --app-version "${version}" "${APP_IMAGE_REF}" | tail -n 1)"
+  ref="$("${ROOT}/scripts/build-image.sh" --jar "${jar}" --app-version "${APP_IMAGE_VERSION}" "${APP_IMAGE_REF}" | tail -n 1)"
   [[ "${ref}" == "${APP_IMAGE_REF}" ]] || die "build-image.sh printed '${ref}', expected ${APP_IMAGE_REF}"
 }
 
@@ -148,7 +140,7 @@ test_offline_images() {
   else
     fail "offline-images.sh second run does nothing and says so" "${second}"
   fi
-  check "JRE image runs java 17" bash -c "docker run --rm '${SWITCHYARD_JRE_IMAGE}' java -version 2>&1 | grep -q '\"17\\.'"
+  check "JRE image runs java 25" bash -c "docker run --rm '${SWITCHYARD_JRE_IMAGE}' java -version 2>&1 | grep -q '\"25[\".]'"
   check "JRE image has curl" docker run --rm "${SWITCHYARD_JRE_IMAGE}" curl --version
   log "offline images: $((SECONDS - started))s"
 }
@@ -321,10 +313,10 @@ EOF
   off="$(docker run --rm --entrypoint bash "${APP_IMAGE_REF}" -c "${stub}")"
   on="$(docker run --rm -e ELASTIC_APM_SERVER_URL=http://127.0.0.1:8200 -e APP_ENV=prod -e APP_COLOR=green \
     --entrypoint bash "${APP_IMAGE_REF}" -c "${stub}")"
-  if [[ "${off}" != *"-javaagent"* && "${off}" == *"-XX:SharedArchiveFile=/app/app.jsa"* ]]; then
-    pass "entrypoint: no agent without ELASTIC_APM_SERVER_URL; AppCDS archive mapped"
+  if [[ "${off}" != *"-javaagent"* && "${off}" == *"-XX:AOTCache=/app/app.aot"* ]]; then
+    pass "entrypoint: no agent without ELASTIC_APM_SERVER_URL; AOT cache mapped"
   else
-    fail "entrypoint: no agent without ELASTIC_APM_SERVER_URL; AppCDS archive mapped" "${off}"
+    fail "entrypoint: no agent without ELASTIC_APM_SERVER_URL; AOT cache mapped" "${off}"
   fi
   local want
   local absent=""
@@ -343,6 +335,40 @@ EOF
 import sys, zipfile
 manifest = zipfile.ZipFile(sys.argv[1]).read("META-INF/MANIFEST.MF").decode()
 sys.exit(0 if "Premain-Class:" in manifest else 1)' "${WORK_DIR}/agent.jar"
+}
+
+# aot_refresh <docker run args...>: the image's entrypoint with its embedded default, as production runs
+# it (non-root, read-only root, tmpfs /tmp), until the context is refreshed.
+aot_refresh() {
+  docker run --rm --read-only --tmpfs /tmp:size=64m,exec -e SPRING_PROFILES_ACTIVE= "$@" 2>&1
+}
+
+# test_aot_cache: the image's AOT cache is valid for its own JRE (AOTMode=on refuses to start
+# otherwise), and the APM agent attaches with the cache mapped.
+test_aot_cache() {
+  local out rc
+  out="$(docker run --rm --entrypoint bash "${APP_IMAGE_REF}" -c 'ls -l /app/app.aot' 2>&1 || true)"
+  check "image: the training run wrote the AOT cache /app/app.aot" grep -q 'app.aot' <<<"${out}"
+  out="$(aot_refresh -e JAVA_OPTS="-XX:AOTMode=on -Dspring.context.exit=onRefresh" "${APP_IMAGE_REF}")" && rc=0 || rc=$?
+  if ((rc == 0)); then
+    pass "AOT cache valid for the image's JRE: AOTMode=on starts (read-only root, non-root)"
+  else
+    fail "AOT cache valid for the image's JRE: AOTMode=on starts" "exit ${rc}: $(grep -v '^\s*at ' <<<"${out}" | tail -n 5 | tr '\n' ' ')"
+  fi
+  # Without compressed oops the cache (dumped with them) cannot be mapped: AOTMode=on must refuse.
+  out="$(aot_refresh -e JAVA_OPTS="-XX:AOTMode=on -XX:-UseCompressedOops -Dspring.context.exit=onRefresh" \
+    "${APP_IMAGE_REF}")" && rc=0 || rc=$?
+  if ((rc != 0)); then
+    pass "AOTMode=on refuses a cache the JVM cannot use (the check above can fail)"
+  else
+    fail "AOTMode=on refuses a cache the JVM cannot use" "exit 0: $(tail -n 3 <<<"${out}" | tr '\n' ' ')"
+  fi
+  out="$(aot_refresh -e ELASTIC_APM_SERVER_URL=http://127.0.0.1:9 -e JAVA_OPTS="-Dspring.context.exit=onRefresh" "${APP_IMAGE_REF}")" && rc=0 || rc=$?
+  if ((rc == 0)) && [[ "${out}" == *"co.elastic.apm"* || "${out}" == *"Starting Elastic APM"* ]]; then
+    pass "APM agent attaches with the AOT cache mapped (context refresh, exit 0)"
+  else
+    fail "APM agent attaches with the AOT cache mapped" "exit ${rc}: $(tail -n 5 <<<"${out}" | tr '\n' ' ')"
+  fi
 }
 
 main() {
@@ -374,6 +400,7 @@ main() {
   fi
   build_app_image "${jar}"
   test_apm_switch
+  test_aot_cache
   start_datastores
   test_datastores
   start_app

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # nginx hardening suite: a real nginx (Debian package) in a private prefix on a free loopback port,
-# running the deploy kit's site (nginx/templates/switchyard-site.conf.template + nginx/nginx.conf,
-# or a minimal server block when those are missing) with our limits and hardening snippets, in front
+# running the deploy kit's site (nginx/templates/switchyard-site.conf.template + nginx/nginx.conf, its edge
+# file rendered by scripts/lib/edge.sh for plain HTTP) with our limits and hardening snippets, in front
 # of a tiny Python upstream stand-in. Checks rate limits (429 JSON), body size (413 JSON), dotfiles
-# and scanner paths, headers, 502 JSON, `nginx -t`, and that our fail2ban filters match what this
-# nginx really logs.
+# and scanner paths, headers (no HSTS on plain HTTP), gzip of JSON, 502 JSON, `nginx -t`, and that our
+# fail2ban filters match what this nginx really logs.
 set -euo pipefail
 
 SCRIPT_NAME="tests/nginx-hardening"
@@ -13,6 +13,12 @@ SUITE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "${SUITE_DIR}/../../scripts/lib/common.sh"
 # shellcheck source=tests/lib/checks.sh
 source "${SUITE_DIR}/../lib/checks.sh"
+# shellcheck source=scripts/lib/config.sh
+source "${SUITE_DIR}/../../scripts/lib/config.sh"
+# shellcheck source=scripts/lib/tls.sh
+source "${SUITE_DIR}/../../scripts/lib/tls.sh"
+# shellcheck source=scripts/lib/edge.sh
+source "${SUITE_DIR}/../../scripts/lib/edge.sh"
 
 ROOT=""
 TMP=""
@@ -56,7 +62,8 @@ class H(http.server.BaseHTTPRequestHandler):
         with open(sys.argv[2], "a") as f:
             f.write(self.path + "\n")
         status = 401 if self.path.startswith("/api/auth/bad") else 200
-        body = json.dumps({"path": self.path, "status": status}).encode()
+        body = json.dumps({"path": self.path, "status": status,
+                           "padding": "x" * (4000 if self.path == "/api/big" else 0)}).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -84,32 +91,27 @@ stop_upstream() {
   fi
 }
 
-# The private prefix: the deploy kit's nginx.conf and site template when present (what production
-# runs), otherwise a minimal server block with the same includes.
+# The private prefix: the deploy kit's nginx.conf and site template (what production runs), its edge file
+# for plain HTTP with no balancer.
 build_prefix() {
   local template="${ROOT}/nginx/templates/switchyard-site.conf.template"
   mkdir -p "${PREFIX}/logs" "${PREFIX}/tmp" "${PREFIX}/sites-enabled" "${PREFIX}/switchyard"
   local sub
   for sub in conf.d includes snippets; do
-    if [[ -d "${ROOT}/nginx/${sub}" ]]; then
-      cp -r "${ROOT}/nginx/${sub}" "${PREFIX}/"
-    fi
+    cp -r "${ROOT}/nginx/${sub}" "${PREFIX}/"
   done
   printf 'server 127.0.0.1:%s;\n' "${UPSTREAM_PORT}" >"${PREFIX}/switchyard/test-upstream.conf"
   probe_server >"${PREFIX}/sites-enabled/zz-probe.conf"
-  if [[ -f "${ROOT}/nginx/nginx.conf" && -f "${template}" ]]; then
-    log "testing the deploy kit's site config (nginx/nginx.conf + site template)"
-    cp "${ROOT}/nginx/nginx.conf" "${PREFIX}/nginx.conf"
-    # shellcheck disable=SC2016  # envsubst takes the literal variable names
-    SWITCHYARD_ENV=test UPSTREAM_FILE="${PREFIX}/switchyard/test-upstream.conf" \
-      NGINX_LISTEN="127.0.0.1:${NGINX_PORT}" NGINX_SERVER_NAME=_ NGINX_LOG_DIR="${PREFIX}/logs" \
-      NGINX_CONF_DIR="${PREFIX}" \
-      envsubst '${SWITCHYARD_ENV} ${UPSTREAM_FILE} ${NGINX_LISTEN} ${NGINX_SERVER_NAME} ${NGINX_LOG_DIR} ${NGINX_CONF_DIR}' \
-      <"${template}" >"${PREFIX}/sites-enabled/switchyard-test.conf"
-  else
-    log "no site template in nginx/: testing a minimal server block with our snippets"
-    minimal_config
-  fi
+  cp "${ROOT}/nginx/nginx.conf" "${PREFIX}/nginx.conf"
+  # shellcheck disable=SC2016  # envsubst takes the literal variable names
+  SWITCHYARD_ENV=test UPSTREAM_FILE="${PREFIX}/switchyard/test-upstream.conf" \
+    NGINX_LISTEN="127.0.0.1:${NGINX_PORT}" NGINX_SERVER_NAME=_ NGINX_LOG_DIR="${PREFIX}/logs" \
+    NGINX_CONF_DIR="${PREFIX}" BLUE_PORT="${UPSTREAM_PORT}" GREEN_PORT=1 \
+    envsubst '${SWITCHYARD_ENV} ${UPSTREAM_FILE} ${NGINX_LISTEN} ${NGINX_SERVER_NAME} ${NGINX_LOG_DIR} ${NGINX_CONF_DIR} ${BLUE_PORT} ${GREEN_PORT}' \
+    <"${template}" >"${PREFIX}/sites-enabled/switchyard-test.conf"
+  SWITCHYARD_ENV=test NGINX_CONF_DIR="${PREFIX}" NGINX_LISTEN="127.0.0.1:${NGINX_PORT}" TLS_ENABLED=0 \
+    TLS_LISTEN=443 TRUSTED_PROXIES="" PROXY_PROTOCOL=0 ACME_WEBROOT="${PREFIX}/acme" \
+    edge_render >"${PREFIX}/switchyard/test-edge.conf"
 }
 
 # A second server with only the hardening snippet and locations that make nginx itself answer 503
@@ -121,41 +123,6 @@ server {
     include ${PREFIX}/snippets/switchyard-hardening.conf;
     location = /maintenance { return 503; }
     location = /broken { return 500; }
-}
-EOF
-}
-
-minimal_config() {
-  cat >"${PREFIX}/nginx.conf" <<EOF
-pid logs/nginx.pid;
-error_log logs/error.log warn;
-events { worker_connections 1024; }
-http {
-    client_body_temp_path tmp/client_body;
-    proxy_temp_path tmp/proxy;
-    fastcgi_temp_path tmp/fastcgi;
-    uwsgi_temp_path tmp/uwsgi;
-    scgi_temp_path tmp/scgi;
-    log_format switchyard_json escape=json '{"time":"\$time_iso8601","remote_addr":"\$remote_addr","method":"\$request_method","uri":"\$request_uri","status":\$status,"body_bytes_sent":\$body_bytes_sent,"request_time":\$request_time,"upstream_addr":"\$upstream_addr","upstream_status":"\$upstream_status","upstream_response_time":"\$upstream_response_time","app_color":"\$upstream_http_x_app_color","env":"test","user_agent":"\$http_user_agent","request_id":"\$request_id"}';
-    include conf.d/switchyard-limits.conf;
-    upstream switchyard_test { include switchyard/test-upstream.conf; }
-    server {
-        listen 127.0.0.1:${NGINX_PORT};
-        access_log logs/switchyard-test.access.log switchyard_json;
-        include snippets/switchyard-hardening.conf;
-        location /api/auth/ {
-            include snippets/switchyard-login-limit.conf;
-            proxy_pass http://switchyard_test;
-        }
-        location /api/ {
-            include snippets/switchyard-api-limit.conf;
-            proxy_pass http://switchyard_test;
-        }
-        location / {
-            proxy_pass http://switchyard_test;
-        }
-    }
-    include sites-enabled/*.conf;
 }
 EOF
 }
@@ -238,6 +205,31 @@ test_config_and_headers() {
     fail "upstream X-Powered-By leaks"
   else
     pass "upstream X-Powered-By hidden"
+  fi
+  if grep -qi '^Strict-Transport-Security' "${headers}.clean"; then
+    fail "HSTS sent over plain HTTP"
+  else
+    pass "no HSTS over plain HTTP (it is sent on HTTPS only)"
+  fi
+}
+
+# JSON answers are compressed for clients that accept gzip (also through a proxy); small ones are not.
+test_gzip() {
+  local big="${TMP}/big.headers"
+  curl -s -D "${big}" -o "${TMP}/big.gz" -H 'Accept-Encoding: gzip' --interface 127.0.0.8 "${BASE}/api/big"
+  if grep -qi '^Content-Encoding: gzip' "${big}" && gzip -t "${TMP}/big.gz" 2>/dev/null &&
+    [[ "$(gzip -dc "${TMP}/big.gz" | jq -r .path)" == /api/big ]]; then
+    pass "a 4 kB JSON answer is gzip-compressed ($(stat -c %s "${TMP}/big.gz") bytes on the wire)"
+  else
+    fail "no gzip for a 4 kB JSON answer: $(tr -d '\r' <"${big}" | tr '\n' ' ')"
+  fi
+  curl -s -D "${big}" -o /dev/null -H 'Accept-Encoding: gzip' -H 'Via: 1.1 balancer' --interface 127.0.0.8 "${BASE}/api/big"
+  check_true "also when the request came through a proxy (gzip_proxied any)" grep -qi '^Content-Encoding: gzip' "${big}"
+  curl -s -D "${big}" -o /dev/null -H 'Accept-Encoding: gzip' --interface 127.0.0.8 "${BASE}/api/users/me"
+  if grep -qi '^Content-Encoding' "${big}"; then
+    fail "a tiny JSON answer was compressed"
+  else
+    pass "a tiny JSON answer is sent as it is (gzip_min_length)"
   fi
 }
 
@@ -391,6 +383,7 @@ main() {
   start_upstream
   build_prefix
   test_config_and_headers
+  test_gzip
   test_rate_limits
   test_body_and_paths
   test_error_page_headers

@@ -1,9 +1,11 @@
 // A throwaway stand-in for Kakao's kauth and kapi servers, to try the login flow locally (docs/auth.md).
 // JDK only, run as a single source file:  java tools/kakao-stub/KakaoStub.java [port]   (default 9999)
 //
-// GET  /oauth/authorize  consents at once: 302 to redirect_uri?code=...&state=...
-// POST /oauth/token      code "used" -> 400 invalid_grant (KOE320); "boom" -> 500; "slow" -> answers after 30 s;
-//                        any other code -> a token. A code containing "noconsent" gives a user without consents.
+// GET  /oauth/authorize  consents at once: 302 to redirect_uri?code=...&state=...; needs code_challenge with
+//                        code_challenge_method=S256 (PKCE, RFC 7636), remembered for that code
+// POST /oauth/token      a code from /oauth/authorize needs the code_verifier whose S256 is its challenge, else
+//                        400 invalid_grant; code "used" -> 400 invalid_grant (KOE320); "boom" -> 500; "slow" ->
+//                        answers after 30 s; any other code -> a token. "noconsent" in a code: a user without consents.
 // GET  /v2/user/me       the user for that token, shaped like Kakao's documented response.
 // The automated tests do not use this file; they stub Kakao with OkHttp MockWebServer.
 
@@ -15,8 +17,12 @@ import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 
 public class KakaoStub {
@@ -32,10 +38,19 @@ public class KakaoStub {
         System.err.println("Kakao stub on http://127.0.0.1:" + port);
     }
 
+    private static final Map<String, String> CHALLENGES = new ConcurrentHashMap<>();
+
     private static void authorize(HttpExchange exchange) throws IOException {
         Map<String, String> query = parse(exchange.getRequestURI().getRawQuery());
+        String challenge = query.get("code_challenge");
+        if (challenge == null || !"S256".equals(query.get("code_challenge_method"))) {
+            send(exchange, 400, "{\"error\":\"invalid_request\",\"error_description\":\"PKCE S256 required\"}");
+            return;
+        }
+        String code = "stub-code-" + System.nanoTime();
+        CHALLENGES.put(code, challenge);
         String redirect = query.getOrDefault("redirect_uri", "");
-        String location = redirect + (redirect.contains("?") ? "&" : "?") + "code=stub-code-" + System.nanoTime()
+        String location = redirect + (redirect.contains("?") ? "&" : "?") + "code=" + code
                 + "&state=" + URLEncoder.encode(query.getOrDefault("state", ""), StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Location", location);
         send(exchange, 302, "");
@@ -44,6 +59,13 @@ public class KakaoStub {
     private static void token(HttpExchange exchange) throws IOException {
         Map<String, String> form = parse(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
         String code = form.getOrDefault("code", "");
+        String challenge = CHALLENGES.remove(code);
+        if (challenge != null && !challenge.equals(s256(form.getOrDefault("code_verifier", "")))) {
+            send(exchange, 400, """
+                    {"error":"invalid_grant","error_description":"code_verifier does not match code_challenge",\
+                    "error_code":"KOE320"}""");
+            return;
+        }
         switch (code) {
             case "used" -> send(exchange, 400, """
                     {"error":"invalid_grant","error_description":"authorization code not found for code=used",\
@@ -76,6 +98,15 @@ public class KakaoStub {
                 "profile":{"nickname":"Ryan","profile_image_url":"https://k.kakaocdn.net/dn/ryan_640.jpg",\
                 "thumbnail_image_url":"https://k.kakaocdn.net/dn/ryan_110.jpg","is_default_image":false},\
                 "has_email":true,"is_email_valid":true,"is_email_verified":true,"email":"ryan@example.com"}}""");
+    }
+
+    private static String s256(String verifier) {
+        try {
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(
+                    MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII)));
+        } catch (NoSuchAlgorithmException impossible) {
+            throw new IllegalStateException(impossible);
+        }
     }
 
     private static Map<String, String> parse(String encoded) {

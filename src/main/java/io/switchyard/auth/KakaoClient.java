@@ -3,11 +3,11 @@ package io.switchyard.auth;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.switchyard.support.error.ApiException;
+import io.switchyard.support.error.ErrorCode;
 import java.io.IOException;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.util.LinkedMultiValueMap;
@@ -25,11 +25,6 @@ import org.springframework.web.util.UriComponentsBuilder;
  */
 class KakaoClient {
 
-    static final String INVALID_GRANT = "kakao-invalid-grant";
-    static final String REJECTED = "kakao-rejected";
-    static final String BAD_GATEWAY = "kakao-bad-gateway";
-    static final String UNAVAILABLE = "kakao-unavailable";
-
     private static final Logger log = LoggerFactory.getLogger(KakaoClient.class);
 
     private final RestClient http;
@@ -40,13 +35,14 @@ class KakaoClient {
         this.properties = properties;
     }
 
-    /** {@code POST {kauth}/oauth/token}, form-encoded, as Kakao documents it. */
-    KakaoToken exchangeCode(String code, String redirectUri) {
+    /** {@code POST {kauth}/oauth/token}, form-encoded, as Kakao documents it, with the PKCE verifier. */
+    KakaoToken exchangeCode(String code, String redirectUri, String codeVerifier) {
         MultiValueMap<String, String> form = new LinkedMultiValueMap<>();
         form.add("grant_type", "authorization_code");
         form.add("client_id", properties.clientId());
         form.add("redirect_uri", redirectUri);
         form.add("code", code);
+        form.add("code_verifier", codeVerifier);
         if (properties.hasClientSecret()) {
             form.add("client_secret", properties.clientSecret());
         }
@@ -98,7 +94,7 @@ class KakaoClient {
             if (failure instanceof ResourceAccessException || isTransportFailure(failure)) {
                 // refused, reset, or past the read timeout (the body is cancelled then, mid-read)
                 log.warn("Kakao {} call failed: {}", what, failure.getMessage());
-                throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, UNAVAILABLE,
+                throw new ApiException(ErrorCode.KAKAO_UNAVAILABLE,
                         "Kakao did not answer in time; try again shortly.", failure);
             }
             log.warn("Kakao {} call answered unreadably: {}", what, failure.getMessage());
@@ -130,21 +126,21 @@ class KakaoClient {
     private static ApiException failure(String what, HttpStatusCode status, KakaoError error) {
         if (error != null && error.isInvalidGrant()) {
             log.info("Kakao refused the authorization code ({} {})", error.error(), error.errorCode());
-            return new ApiException(HttpStatus.UNAUTHORIZED, INVALID_GRANT,
+            return new ApiException(ErrorCode.KAKAO_INVALID_GRANT,
                     "The Kakao authorization code is invalid, expired or already used; start the login again.");
         }
         if (status.is4xxClientError()) {
             // invalid_client, redirect_uri mismatch...: our configuration, nothing the caller can fix
             log.warn("Kakao {} call refused with {} ({} {})", what, status.value(),
                     error == null ? "-" : error.error(), error == null ? "-" : error.errorCode());
-            return new ApiException(HttpStatus.BAD_GATEWAY, REJECTED, "Kakao refused the login request.");
+            return new ApiException(ErrorCode.KAKAO_REJECTED, "Kakao refused the login request.");
         }
         return badGateway(what, "answered " + status.value());
     }
 
     private static ApiException badGateway(String what, String why) {
         log.warn("Kakao {} call {}", what, why);
-        return new ApiException(HttpStatus.BAD_GATEWAY, BAD_GATEWAY, "Kakao answered with an error; try again later.");
+        return new ApiException(ErrorCode.KAKAO_BAD_GATEWAY, "Kakao answered with an error; try again later.");
     }
 
     private static String endpoint(String baseUrl, String path) {

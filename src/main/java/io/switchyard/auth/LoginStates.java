@@ -1,17 +1,21 @@
 package io.switchyard.auth;
 
-import java.util.Objects;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.stereotype.Component;
 
 /**
- * The OAuth {@code state}: a random value kept in Redis (so every instance, blue or green, can check it) for a short
- * time, bound to the redirect URI it was issued for, and usable once (GETDEL).
+ * The OAuth {@code state} and its PKCE verifier: random values kept in Redis (so every instance, blue or green, can
+ * check them) for a short time, bound to the redirect URI they were issued for, and usable once (GETDEL).
+ *
+ * <p>The verifier is answered to the caller of authorize-url only (the authorize URL carries its S256 challenge):
+ * the login call must bring it back, so a code and state taken from the redirect are useless to anyone else.
+ * The server sends it on to Kakao with the code exchange, which checks it against the challenge.
  */
 @Component
 class LoginStates {
 
-    private static final String PREFIX = "auth:state:";
+    /** Not the previous releases' {@code auth:state:}: their values do not hold a verifier. */
+    private static final String PREFIX = "auth:login:";
     private static final int BYTES = 32;
 
     private final StringRedisTemplate redis;
@@ -22,18 +26,40 @@ class LoginStates {
         this.properties = properties;
     }
 
-    String issue(String redirectUri) {
+    Issued issue(String redirectUri) {
         String state = SecureTokens.random(BYTES);
-        redis.opsForValue().set(PREFIX + state, redirectUri, properties.stateTtl());
-        return state;
+        String verifier = SecureTokens.random(BYTES); // 43 characters of the unreserved set, as RFC 7636 asks
+        redis.opsForValue().set(PREFIX + state, verifier + " " + redirectUri, properties.stateTtl());
+        return new Issued(state, verifier, SecureTokens.s256(verifier));
     }
 
-    /** True once for a state we issued for this redirect URI and that has not expired; false ever after. */
-    boolean consume(String state, String redirectUri) {
+    record Issued(String state, String codeVerifier, String codeChallenge) {
+    }
+
+    /**
+     * Spends the state. The verifier to send to Kakao once for a state we issued for this redirect URI that has not
+     * expired; null ever after, or when the state is unknown. Whether the caller's verifier matches is
+     * {@link Consumed#callerMatches}.
+     */
+    Consumed consume(String state, String redirectUri, String callerVerifier) {
         if (!SecureTokens.isBase64Url(state, SecureTokens.encodedLength(BYTES))) {
-            return false;
+            return null;
         }
-        String issuedFor = redis.opsForValue().getAndDelete(PREFIX + state);
-        return issuedFor != null && Objects.equals(issuedFor, redirectUri);
+        String value = redis.opsForValue().getAndDelete(PREFIX + state);
+        if (value == null) {
+            return null;
+        }
+        int space = value.indexOf(' ');
+        String verifier = value.substring(0, space);
+        if (!value.substring(space + 1).equals(redirectUri)) {
+            return null;
+        }
+        boolean matches = callerVerifier == null ? !properties.requireCodeVerifier()
+                : SecureTokens.sameSecret(verifier, callerVerifier);
+        return new Consumed(verifier, matches);
+    }
+
+    /** @param callerMatches the caller proved it is the one the state was issued to (or need not, see settings) */
+    record Consumed(String codeVerifier, boolean callerMatches) {
     }
 }

@@ -1,6 +1,7 @@
 package io.switchyard.chat;
 
 import io.switchyard.support.error.ApiException;
+import io.switchyard.support.error.ErrorCode;
 import java.security.Principal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,16 +50,18 @@ class ChatController {
         String receipt = headers.getFirstNativeHeader("receipt");
         String destination = headers.getDestination();
         if (ex instanceof ApiException api) {
-            return new ChatError(api.code(), api.getMessage(), receipt, destination);
+            return ChatError.of(api, receipt, destination);
         }
         if (ex instanceof MessageConversionException || ex instanceof MethodArgumentNotValidException) {
-            return new ChatError("malformed-message", "The body must be JSON like {\"text\": \"...\"}.", receipt,
-                    destination);
+            // the REST name for the same situation; the previous release said malformed-message
+            return ChatError.renamed(ErrorCode.MALFORMED_BODY, "The body must be JSON like {\"text\": \"...\"}.",
+                    receipt, destination);
         }
         if (ex instanceof ChatRejection rejection) {
             return new ChatError(rejection.code(), rejection.getMessage(), receipt, destination);
         }
         log.error("chat message failed", ex);
-        return new ChatError("internal-error", "The message could not be sent; retry.", receipt, destination);
+        return new ChatError(ErrorCode.INTERNAL_ERROR, "The message could not be sent; retry.", receipt,
+                destination);
     }
 }

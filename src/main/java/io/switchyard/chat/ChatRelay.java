@@ -2,6 +2,8 @@ package io.switchyard.chat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.switchyard.room.RoomLeft;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executor;
@@ -11,20 +13,26 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.connection.Message;
 import org.springframework.data.redis.connection.MessageListener;
+import org.springframework.data.redis.connection.SubscriptionListener;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.scheduling.TaskScheduler;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.event.TransactionalEventListener;
 
 /**
  * The fan-out: a persisted message is published on one Redis channel, and every instance (this one included)
- * hands what it receives there to its local subscribers. If Redis cannot take the publish, this instance still
- * delivers locally; clients elsewhere find the message on their next resume or page, since it is in MongoDB.
+ * hands what it receives there to its local subscribers. Redis pub/sub is only the fast path: whatever it loses
+ * (a failed publish, messages sent while the listener reconnected) is in MongoDB, and subscriptions catch up from
+ * there (see {@link RoomSubscriptions}). If Redis cannot take the publish, this instance delivers locally; other
+ * instances fill the gap with the room's next message, or by their sweep in a quiet room. Each time the listener
+ * has (re)subscribed, every local subscription is checked against its room's newest id.
  */
 @Component
-class ChatRelay implements MessageListener, DisposableBean {
+class ChatRelay implements MessageListener, SubscriptionListener, DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(ChatRelay.class);
 
@@ -44,9 +52,20 @@ class ChatRelay implements MessageListener, DisposableBean {
         return thread;
     });
 
+    private final TaskScheduler scheduler;
+    private final Counter publishFailures;
+    private final Counter resubscribes;
+
     ChatRelay(StringRedisTemplate redis, ObjectMapper json, RoomSubscriptions subscriptions,
-            ChatProperties properties) {
+            ChatProperties properties, @Qualifier("chatScheduler") TaskScheduler scheduler, MeterRegistry meters) {
         this.redis = redis;
+        this.scheduler = scheduler;
+        this.publishFailures = Counter.builder("switchyard.chat.publish.failures")
+                .description("messages Redis did not take for the fan-out (delivered locally, caught up elsewhere)")
+                .register(meters);
+        this.resubscribes = Counter.builder("switchyard.chat.fanout.subscriptions")
+                .description("times the fan-out listener subscribed (startup and every reconnect)")
+                .register(meters);
         this.json = json;
         this.subscriptions = subscriptions;
         this.channel = properties.redisChannel();
@@ -89,10 +108,22 @@ class ChatRelay implements MessageListener, DisposableBean {
                 log.info("Redis publish works again: chat fan-out restored");
             }
         } catch (DataAccessException | IOException e) {
+            publishFailures.increment();
             if (publishFailing.compareAndSet(false, true)) {
                 log.warn("Redis publish failed, delivering to this instance's subscribers only: {}", e.getMessage());
             }
             subscriptions.deliver(message);
+        }
+    }
+
+    /** Subscribed again after a Redis restart or a broken connection: catch up on what was published meanwhile. */
+    @Override
+    public void onChannelSubscribed(byte[] subscribed, long count) {
+        if (channel.equals(new String(subscribed, StandardCharsets.UTF_8))) {
+            resubscribes.increment();
+            log.info("chat fan-out subscribed to {}: checking every local subscription for missed messages", channel);
+            // not on Redis' I/O thread: the sweep reads MongoDB
+            scheduler.schedule(() -> subscriptions.sweep(true), java.time.Instant.now());
         }
     }
 

@@ -2,9 +2,10 @@ package io.switchyard.chat;
 
 import io.switchyard.room.RoomService;
 import io.switchyard.support.error.ApiException;
+import io.switchyard.support.error.ErrorCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.HttpStatus;
+import org.springframework.dao.DataAccessException;
 import org.springframework.stereotype.Service;
 
 /**
@@ -37,6 +38,7 @@ class ChatService {
         MessageStore.Appended appended = store.append(roomId, senderId, text, key);
         if (appended.created()) {
             relay.publish(appended.message());
+            markSent(appended.message());
         } else {
             log.info("resend of message {} in room {} by user {} (same message-key): not stored again",
                     appended.message().id(), roomId, senderId);
@@ -47,10 +49,10 @@ class ChatService {
     MessagePage page(long roomId, long userId, Long before, Long after, Integer limit) {
         int size = limit == null ? properties.defaultPageSize() : limit;
         if (size < 1) {
-            throw new ApiException(HttpStatus.BAD_REQUEST, "invalid-limit", "limit must be at least 1.");
+            throw new ApiException(ErrorCode.INVALID_LIMIT, "limit must be at least 1.");
         }
         if ((before != null && before < 0) || (after != null && after < 0)) {
-            throw new ApiException(HttpStatus.BAD_REQUEST, "invalid-cursor", "Cursors are non-negative ids.");
+            throw new ApiException(ErrorCode.INVALID_CURSOR, "Cursors are non-negative ids.");
         }
         rooms.requireMember(roomId, userId);
         return store.page(roomId, before, after, Math.min(size, properties.maxPageSize()));
@@ -59,18 +61,29 @@ class ChatService {
     /** Marks up to {@code readId}, or up to the newest message when none is given. */
     ReadMarkerResponse markRead(long roomId, long userId, Long readId) {
         rooms.requireMember(roomId, userId);
-        long newest = store.latest(roomId).map(MessageView::id).orElse(0L);
+        long newest = store.newestId(roomId);
         long target = readId == null ? newest : Math.min(Math.max(readId, 0), newest);
         long marker = rooms.markRead(roomId, userId, target);
-        return new ReadMarkerResponse(roomId, marker, store.countUnread(roomId, marker, userId));
+        Unread unread = Unread.between(marker, newest);
+        return new ReadMarkerResponse(roomId, marker, unread.count(), unread.capped());
+    }
+
+    /** The sender has seen the room up to their own message; a failure here must not fail the stored SEND. */
+    private void markSent(MessageView message) {
+        try {
+            rooms.markSent(message.roomId(), message.senderId(), message.id());
+        } catch (DataAccessException e) {
+            log.warn("could not move the read marker of user {} in room {} to their message {}: {}",
+                    message.senderId(), message.roomId(), message.id(), e.getMessage());
+        }
     }
 
     private String validText(String raw) {
         if (raw == null || raw.isBlank()) {
-            throw new ApiException(HttpStatus.BAD_REQUEST, "empty-message", "A message needs some text.");
+            throw new ApiException(ErrorCode.EMPTY_MESSAGE, "A message needs some text.");
         }
         if (raw.length() > properties.maxTextLength()) {
-            throw new ApiException(HttpStatus.BAD_REQUEST, "message-too-long",
+            throw new ApiException(ErrorCode.MESSAGE_TOO_LONG,
                     "A message has at most " + properties.maxTextLength() + " characters.");
         }
         return raw;

@@ -3,6 +3,11 @@ package io.switchyard.chat;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import io.switchyard.support.security.SessionRevocations;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.context.event.EventListener;
+import org.springframework.scheduling.TaskScheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
@@ -18,10 +23,13 @@ import org.springframework.web.socket.WebSocketSession;
 import org.springframework.web.socket.handler.WebSocketHandlerDecorator;
 import org.springframework.web.socket.handler.WebSocketHandlerDecoratorFactory;
 import org.springframework.web.socket.server.HandshakeInterceptor;
-import org.springframework.web.util.UriComponentsBuilder;
 
 /**
- * The open chat sockets of this instance, and their drain.
+ * The open chat sockets of this instance: their end when the access token expires or the login is revoked (on any
+ * instance), and their drain.
+ *
+ * <p>A session ends with a STOMP ERROR ({@code token-expired}: refresh, reconnect, resume; {@code session-revoked}:
+ * sign in again), after which Spring closes the socket; one still open {@code drain-timeout} later is closed.
  *
  * <p>On shutdown (readiness turning to REFUSING_TRAFFIC as the context closes, before the web server's graceful
  * shutdown) the instance refuses new handshakes (503) and CONNECTs, sends every connected client a STOMP ERROR with
@@ -35,15 +43,81 @@ class ChatSessions implements HandshakeInterceptor, WebSocketHandlerDecoratorFac
     private static final Logger log = LoggerFactory.getLogger(ChatSessions.class);
 
     private final Map<String, WebSocketSession> open = new ConcurrentHashMap<>();
+    private final Map<String, Authenticated> authenticated = new ConcurrentHashMap<>();
     private final RoomSubscriptions subscriptions;
     private final StompFrames frames;
     private final ChatProperties properties;
+    private final TaskScheduler scheduler;
+    private final SessionRevocations revocations;
     private volatile boolean draining;
 
-    ChatSessions(RoomSubscriptions subscriptions, StompFrames frames, ChatProperties properties) {
+    ChatSessions(RoomSubscriptions subscriptions, StompFrames frames, ChatProperties properties,
+            @Qualifier("chatScheduler") TaskScheduler scheduler, SessionRevocations revocations) {
         this.subscriptions = subscriptions;
         this.frames = frames;
         this.properties = properties;
+        this.scheduler = scheduler;
+        this.revocations = revocations;
+    }
+
+    private record Authenticated(ChatPrincipal principal, ScheduledFuture<?> expiry) {
+    }
+
+    /** CONNECT accepted: the session ends when its token expires. */
+    void authenticated(String sessionId, ChatPrincipal principal) {
+        ScheduledFuture<?> expiry = scheduler.schedule(() -> end(sessionId, false), principal.expiresAt());
+        Authenticated previous = authenticated.put(sessionId, new Authenticated(principal, expiry));
+        if (previous != null) {
+            previous.expiry().cancel(false);
+        }
+    }
+
+    /** Logged out or revoked on some instance: this instance's sessions of that login end. */
+    @EventListener
+    void onRevoked(SessionRevocations.SessionRevoked revoked) {
+        authenticated.forEach((sessionId, session) -> {
+            if (revoked.sid().equals(session.principal().sid())) {
+                end(sessionId, true);
+            }
+        });
+    }
+
+    /** Revocations may have been missed while the listener was away: check every open login (one Redis call). */
+    @EventListener
+    void onRevocationsResubscribed(SessionRevocations.SessionRevocationsResubscribed resubscribed) {
+        // not on Redis' I/O thread: the check is a Redis call itself
+        scheduler.schedule(() -> {
+            Map<String, String> sids = new java.util.HashMap<>();
+            authenticated.forEach((sessionId, session) -> {
+                if (session.principal().sid() != null) {
+                    sids.put(sessionId, session.principal().sid());
+                }
+            });
+            var revoked = revocations.revokedAmong(sids.values());
+            sids.forEach((sessionId, sid) -> {
+                if (revoked.contains(sid)) {
+                    end(sessionId, true);
+                }
+            });
+        }, java.time.Instant.now());
+    }
+
+    private void end(String sessionId, boolean revoked) {
+        if (authenticated.remove(sessionId) == null || !open.containsKey(sessionId)) {
+            return;
+        }
+        log.info("ending chat session {}: {}", sessionId, revoked ? "login revoked" : "access token expired");
+        if (revoked) {
+            frames.sessionRevoked(sessionId);
+        } else {
+            frames.tokenExpired(sessionId);
+        }
+        scheduler.schedule(() -> {
+            WebSocketSession session = open.get(sessionId);
+            if (session != null) {
+                closeQuietly(session, CloseStatus.POLICY_VIOLATION);
+            }
+        }, java.time.Instant.now().plus(properties.drainTimeout()));
     }
 
     boolean draining() {
@@ -60,11 +134,6 @@ class ChatSessions implements HandshakeInterceptor, WebSocketHandlerDecoratorFac
         if (draining) {
             response.setStatusCode(HttpStatus.SERVICE_UNAVAILABLE);
             return false;
-        }
-        String token = UriComponentsBuilder.fromUri(request.getURI()).build().getQueryParams()
-                .getFirst("access_token");
-        if (token != null) {
-            attributes.put(StompAuthInterceptor.TOKEN_ATTRIBUTE, token);
         }
         return true;
     }
@@ -87,6 +156,10 @@ class ChatSessions implements HandshakeInterceptor, WebSocketHandlerDecoratorFac
             @Override
             public void afterConnectionClosed(WebSocketSession session, CloseStatus status) throws Exception {
                 open.remove(session.getId());
+                Authenticated ended = authenticated.remove(session.getId());
+                if (ended != null) {
+                    ended.expiry().cancel(false);
+                }
                 subscriptions.removeSession(session.getId());
                 super.afterConnectionClosed(session, status);
             }
@@ -129,8 +202,12 @@ class ChatSessions implements HandshakeInterceptor, WebSocketHandlerDecoratorFac
     }
 
     private static void closeForRestart(WebSocketSession session) {
+        closeQuietly(session, CloseStatus.SERVICE_RESTARTED);
+    }
+
+    private static void closeQuietly(WebSocketSession session, CloseStatus status) {
         try {
-            session.close(CloseStatus.SERVICE_RESTARTED);
+            session.close(status);
         } catch (IOException alreadyGone) {
             // the client left on its own
         }

@@ -1,5 +1,6 @@
 package io.switchyard.chat;
 
+import io.switchyard.support.error.ErrorCode;
 import org.springframework.messaging.Message;
 import org.springframework.web.socket.messaging.StompSubProtocolErrorHandler;
 
@@ -19,6 +20,6 @@ class ChatStompErrorHandler extends StompSubProtocolErrorHandler {
                 return frames.fatal(rejection.code(), rejection.getMessage(), rejection.reconnect(), null);
             }
         }
-        return frames.fatal("bad-frame", "The frame could not be processed.", false, null);
+        return frames.fatal(ErrorCode.BAD_FRAME, "The frame could not be processed.", false, null);
     }
 }

@@ -1,5 +1,7 @@
 package io.switchyard.chat;
 
+import org.springframework.lang.Nullable;
+
 /** @param lastReadId the newest message id read; absent: everything so far */
-record MarkReadRequest(Long lastReadId) {
+record MarkReadRequest(@Nullable Long lastReadId) {
 }

@@ -1,7 +1,7 @@
 package io.switchyard.chat;
 
 import io.switchyard.support.error.ApiException;
-import org.springframework.http.HttpStatus;
+import io.switchyard.support.error.ErrorCode;
 
 /**
  * The optional {@code message-key} header of a SEND: chosen by the client (a UUID, say), unique per sender, and
@@ -24,7 +24,7 @@ final class MessageKey {
             return null;
         }
         if (header.isEmpty() || header.length() > MAX_LENGTH || !header.chars().allMatch(c -> c > ' ' && c < 0x7F)) {
-            throw new ApiException(HttpStatus.BAD_REQUEST, "invalid-message-key",
+            throw new ApiException(ErrorCode.INVALID_MESSAGE_KEY,
                     "message-key must be 1 to " + MAX_LENGTH + " visible ASCII characters (no spaces), e.g. a UUID.");
         }
         return header;

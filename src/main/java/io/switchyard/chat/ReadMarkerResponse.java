@@ -1,4 +1,5 @@
 package io.switchyard.chat;
 
-record ReadMarkerResponse(long roomId, long lastReadId, long unreadCount) {
+/** @param unreadCapped true when there are more than {@code unreadCount} (99) unread messages: show "99+" */
+record ReadMarkerResponse(long roomId, long lastReadId, long unreadCount, boolean unreadCapped) {
 }

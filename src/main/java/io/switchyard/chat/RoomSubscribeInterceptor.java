@@ -2,11 +2,8 @@ package io.switchyard.chat;
 
 import io.switchyard.room.RoomService;
 import io.switchyard.support.error.ApiException;
+import io.switchyard.support.error.ErrorCode;
 import java.security.Principal;
-import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.springframework.dao.DataAccessException;
 import org.springframework.messaging.Message;
 import org.springframework.messaging.MessageChannel;
 import org.springframework.messaging.simp.stomp.StompCommand;
@@ -20,32 +17,26 @@ import org.springframework.stereotype.Component;
  * {@code /user/queue/errors}.
  *
  * <p>SUBSCRIBE to {@code /topic/rooms/{roomId}} (members only), optionally with a {@code last-id} header: the id of
- * the newest message the client has of this room. The messages after it are replayed before live delivery.
- * A {@code receipt} header is answered once the replay is sent. A refused subscription is reported on
- * {@code /user/queue/errors}; the session stays open.
+ * the newest message the client has of this room. The messages after it (at most {@code replay-limit}, the newest)
+ * are replayed before live delivery, on the replay pool. A {@code receipt} header is answered once the replay is
+ * sent. A refused subscription is reported on {@code /user/queue/errors}; the session stays open.
  */
 @Component
 class RoomSubscribeInterceptor implements ChannelInterceptor {
 
-    private static final Logger log = LoggerFactory.getLogger(RoomSubscribeInterceptor.class);
     static final String ROOM_PREFIX = "/topic/rooms/";
     static final String LAST_ID_HEADER = "last-id";
-    static final String USER_ERRORS = "/user" + StompFrames.ERRORS_DESTINATION;
-    static final String SEND_PREFIX = "/app/";
+    static final String USER_ERRORS = WebSocketConfig.USER_PREFIX + StompFrames.ERRORS_DESTINATION;
+    static final String SEND_PREFIX = WebSocketConfig.APP_PREFIX + "/";
 
     private final RoomService rooms;
-    private final MessageStore store;
     private final RoomSubscriptions subscriptions;
     private final StompFrames frames;
-    private final ChatProperties properties;
 
-    RoomSubscribeInterceptor(RoomService rooms, MessageStore store, RoomSubscriptions subscriptions,
-            StompFrames frames, ChatProperties properties) {
+    RoomSubscribeInterceptor(RoomService rooms, RoomSubscriptions subscriptions, StompFrames frames) {
         this.rooms = rooms;
-        this.store = store;
         this.subscriptions = subscriptions;
         this.frames = frames;
-        this.properties = properties;
     }
 
     @Override
@@ -64,12 +55,12 @@ class RoomSubscribeInterceptor implements ChannelInterceptor {
             }
             if (!USER_ERRORS.equals(destination)) {
                 // the broker's own destinations (another session's error queue) are not for clients
-                refuse(accessor, accessor.getUser(), "unknown-destination",
+                refuse(accessor, accessor.getUser(), ErrorCode.UNKNOWN_DESTINATION,
                         "Subscribe to " + ROOM_PREFIX + "{roomId} or " + USER_ERRORS + ".");
                 return null;
             }
         } else if (command == StompCommand.SEND && (destination == null || !destination.startsWith(SEND_PREFIX))) {
-            refuse(accessor, accessor.getUser(), "unknown-destination", "Send to " + SEND_PREFIX + "rooms/{roomId}.");
+            refuse(accessor, accessor.getUser(), ErrorCode.UNKNOWN_DESTINATION, "Send to " + SEND_PREFIX + "rooms/{roomId}.");
             return null;
         }
         return message;
@@ -80,59 +71,43 @@ class RoomSubscribeInterceptor implements ChannelInterceptor {
         Principal user = accessor.getUser();
         Long roomId = roomId(destination);
         if (roomId == null) {
-            return refuse(accessor, user, "unknown-destination", "Subscribe to /topic/rooms/{roomId}.");
+            return refuse(accessor, user, ErrorCode.UNKNOWN_DESTINATION, "Subscribe to /topic/rooms/{roomId}.");
         }
         Long lastId;
         try {
             String header = accessor.getFirstNativeHeader(LAST_ID_HEADER);
             lastId = header == null || header.isBlank() ? null : Long.parseLong(header.trim());
         } catch (NumberFormatException e) {
-            return refuse(accessor, user, "invalid-last-id", "last-id must be a message id.");
+            return refuse(accessor, user, ErrorCode.INVALID_LAST_ID, "last-id must be a message id.");
         }
         if (accessor.getSubscriptionId() == null) {
-            return refuse(accessor, user, "bad-frame", "SUBSCRIBE needs an id header.");
+            return refuse(accessor, user, ErrorCode.BAD_FRAME, "SUBSCRIBE needs an id header.");
         }
         long userId = ChatPrincipal.userId(user);
         try {
             rooms.requireMember(roomId, userId);
         } catch (ApiException e) {
-            return refuse(accessor, user, e.code(), e.getMessage());
+            return refuse(accessor, user, e.errorCode(), e.getMessage());
         }
-        RoomSubscriptions.Subscription subscription = subscriptions.add(accessor.getSessionId(),
-                accessor.getSubscriptionId(), destination, roomId, userId, lastId != null);
-        if (lastId != null) {
-            try {
-                replay(subscription, roomId, Math.max(lastId, 0));
-            } catch (DataAccessException storeDown) {
-                // a partial replay must not turn into a live subscription with a hole in it
-                subscriptions.remove(accessor.getSessionId(), accessor.getSubscriptionId());
-                log.warn("replay for room {} failed, subscription refused: {}", roomId, storeDown.getMessage());
-                return refuse(accessor, user, "replay-failed", "Could not read the missed messages; subscribe again.");
-            } finally {
-                subscription.replayFinished();
+        String sessionId = accessor.getSessionId();
+        String receipt = accessor.getReceipt();
+        RoomSubscriptions.Subscription subscription = subscriptions.add(sessionId, accessor.getSubscriptionId(),
+                destination, roomId, userId);
+        // the replay runs on the replay pool: this (inbound) thread goes on with the session's next frame
+        subscriptions.resume(subscription, lastId, resumed -> {
+            if (resumed.failure() != null) {
+                frames.error(sessionId, user.getName(), new ChatError(resumed.failure(),
+                        resumed.failure() == ErrorCode.REPLAY_BUSY ? "Too many resumes at once; subscribe again in a moment."
+                        : "Could not read the missed messages; subscribe again.", receipt, destination));
+            } else if (receipt != null) {
+                // after the replay: the client knows it is caught up and live from here on
+                frames.subscribed(sessionId, receipt, resumed.firstReplayed());
             }
-        }
-        if (accessor.getReceipt() != null) {
-            // after the replay: the client knows it is caught up and live from here on
-            frames.receipt(accessor.getSessionId(), accessor.getReceipt(), null);
-        }
+        });
         return true;
     }
 
-    private void replay(RoomSubscriptions.Subscription subscription, long roomId, long lastId) {
-        long cursor = lastId;
-        int batch = properties.replayBatchSize();
-        while (true) {
-            List<MessageView> missed = store.after(roomId, cursor, batch);
-            missed.forEach(subscription::replay);
-            if (missed.size() < batch) {
-                return;
-            }
-            cursor = missed.get(missed.size() - 1).id();
-        }
-    }
-
-    private boolean refuse(StompHeaderAccessor accessor, Principal user, String code, String detail) {
+    private boolean refuse(StompHeaderAccessor accessor, Principal user, ErrorCode code, String detail) {
         frames.error(accessor.getSessionId(), user.getName(),
                 new ChatError(code, detail, accessor.getReceipt(), accessor.getDestination()));
         return false;

@@ -2,6 +2,7 @@ package io.switchyard.chat;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.switchyard.support.error.ErrorCode;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.messaging.Message;
 import org.springframework.messaging.simp.SimpMessageHeaderAccessor;
@@ -20,7 +21,10 @@ class StompFrames {
     static final String MESSAGE_ID_HEADER = "message-id";
     static final String RECONNECT_HEADER = "reconnect";
     static final String CODE_HEADER = "code";
-    static final String ERRORS_DESTINATION = "/queue/errors";
+    static final String REFRESH_HEADER = "refresh";
+    static final String REPLAY_TRUNCATED_HEADER = "replay-truncated";
+    static final String REPLAY_FIRST_ID_HEADER = "replay-first-id";
+    static final String ERRORS_DESTINATION = WebSocketConfig.BROKER_PREFIX + "/errors";
 
     private final ClientChannel client;
     private final ObjectProvider<SimpMessagingTemplate> template;
@@ -44,6 +48,23 @@ class StompFrames {
         client.send(sessionId, MessageBuilder.createMessage(new byte[0], headers.getMessageHeaders()));
     }
 
+    /**
+     * RECEIPT for a room SUBSCRIBE, after its replay. When the replay was cut to the newest messages it names the
+     * first one sent ({@code replay-first-id}, with {@code replay-truncated: true}): the client pages the older
+     * ones with {@code GET /api/rooms/{id}/messages?after=<its last-id>&before=<replay-first-id>}.
+     */
+    void subscribed(String sessionId, String receiptId, Long firstReplayed) {
+        StompHeaderAccessor headers = StompHeaderAccessor.create(StompCommand.RECEIPT);
+        headers.setSessionId(sessionId);
+        headers.setReceiptId(receiptId);
+        if (firstReplayed != null) {
+            headers.setNativeHeader(REPLAY_TRUNCATED_HEADER, "true");
+            headers.setNativeHeader(REPLAY_FIRST_ID_HEADER, Long.toString(firstReplayed));
+        }
+        headers.setLeaveMutable(true);
+        client.send(sessionId, MessageBuilder.createMessage(new byte[0], headers.getMessageHeaders()));
+    }
+
     /** A non-fatal error to one session's {@code /user/queue/errors} subscription. */
     void error(String sessionId, String userName, ChatError error) {
         SimpMessageHeaderAccessor headers = SimpMessageHeaderAccessor.create(SimpMessageType.MESSAGE);
@@ -54,7 +75,22 @@ class StompFrames {
 
     /** The drain's hint: STOMP ERROR with {@code reconnect: true}; Spring closes the socket right after it. */
     void reconnectHint(String sessionId) {
-        client.send(sessionId, fatal("server-restart", "This instance is shutting down: reconnect and resume.", true,
+        client.send(sessionId, fatal(ErrorCode.SERVER_RESTART, "This instance is shutting down: reconnect and resume.", true,
+                sessionId));
+    }
+
+    /**
+     * The end of a session whose access token expired: STOMP ERROR {@code token-expired} with {@code reconnect: true}
+     * and {@code refresh: true}: refresh the access token, then reconnect and resume.
+     */
+    void tokenExpired(String sessionId) {
+        client.send(sessionId, fatal(ErrorCode.TOKEN_EXPIRED, "The access token expired: refresh it, then reconnect and resume.",
+                true, true, sessionId));
+    }
+
+    /** The end of a session whose login was logged out or revoked: {@code session-revoked}, sign in again. */
+    void sessionRevoked(String sessionId) {
+        client.send(sessionId, fatal(ErrorCode.SESSION_REVOKED, "This login was signed out; sign in again.", false, false,
                 sessionId));
     }
 
@@ -62,12 +98,19 @@ class StompFrames {
         client.send(sessionId, frame);
     }
 
-    Message<byte[]> fatal(String code, String detail, boolean reconnect, String sessionId) {
+    Message<byte[]> fatal(ErrorCode code, String detail, boolean reconnect, String sessionId) {
+        return fatal(code, detail, reconnect, false, sessionId);
+    }
+
+    Message<byte[]> fatal(ErrorCode code, String detail, boolean reconnect, boolean refresh, String sessionId) {
         StompHeaderAccessor headers = StompHeaderAccessor.create(StompCommand.ERROR);
-        headers.setMessage(code);
-        headers.setNativeHeader(CODE_HEADER, code);
+        headers.setMessage(code.code());
+        headers.setNativeHeader(CODE_HEADER, code.code());
         if (reconnect) {
             headers.setNativeHeader(RECONNECT_HEADER, "true");
+        }
+        if (refresh) {
+            headers.setNativeHeader(REFRESH_HEADER, "true");
         }
         if (sessionId != null) {
             headers.setSessionId(sessionId);

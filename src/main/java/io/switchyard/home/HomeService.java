@@ -2,14 +2,21 @@ package io.switchyard.home;
 
 import io.switchyard.chat.MessageStore;
 import io.switchyard.chat.MessageView;
+import io.switchyard.chat.Unread;
 import io.switchyard.room.Membership;
 import io.switchyard.room.PopularRooms;
 import io.switchyard.room.RoomService;
 import io.switchyard.user.UserService;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import org.springframework.stereotype.Service;
 
+/**
+ * The main page in a fixed number of store calls however many rooms the user is in: the profile and the
+ * memberships from the database, every room's head (newest id and message) in one MongoDB query, the popular list
+ * from Redis. Unread counts are "newest id - read marker", so nothing is counted.
+ */
 @Service
 class HomeService {
 
@@ -29,8 +36,10 @@ class HomeService {
 
     HomeResponse home(long userId) {
         var me = users.profile(userId);
-        List<HomeResponse.MyRoom> mine = rooms.membershipsOf(userId).stream()
-                .map(membership -> myRoom(membership, userId))
+        List<Membership> memberships = rooms.membershipsOf(userId);
+        Map<Long, MessageStore.RoomHead> heads = messages.heads(memberships.stream().map(m -> m.room().id()).toList());
+        List<HomeResponse.MyRoom> mine = memberships.stream()
+                .map(membership -> myRoom(membership, heads.get(membership.room().id())))
                 // most recently active first, rooms without messages last
                 .sorted(Comparator.comparing((HomeResponse.MyRoom room) -> room.lastMessage() == null
                         ? null : room.lastMessage().createdAt(), Comparator.nullsLast(Comparator.reverseOrder())))
@@ -38,12 +47,12 @@ class HomeService {
         return new HomeResponse(me, mine, popular.top());
     }
 
-    private HomeResponse.MyRoom myRoom(Membership membership, long userId) {
+    private static HomeResponse.MyRoom myRoom(Membership membership, MessageStore.RoomHead head) {
         var room = membership.room();
-        HomeResponse.LastMessage last = messages.latest(room.id()).map(HomeService::preview).orElse(null);
-        long unread = last == null ? 0 : messages.countUnread(room.id(), membership.lastReadId(), userId);
+        HomeResponse.LastMessage last = head == null ? null : preview(head.last());
+        Unread unread = Unread.between(membership.lastReadId(), head == null ? 0 : head.newestId());
         return new HomeResponse.MyRoom(room.id(), room.name(), room.memberCount(), last, membership.lastReadId(),
-                unread);
+                unread.count(), unread.capped());
     }
 
     private static HomeResponse.LastMessage preview(MessageView message) {

@@ -27,13 +27,15 @@ class RoomMember {
         // for JPA
     }
 
-    private RoomMember(Key id, Instant joinedAt) {
+    private RoomMember(Key id, Instant joinedAt, long lastReadId) {
         this.id = id;
         this.joinedAt = joinedAt;
+        this.lastReadId = lastReadId;
     }
 
-    static RoomMember join(long roomId, long userId, Instant now) {
-        return new RoomMember(new Key(roomId, userId), now);
+    /** @param lastReadId where the read marker starts: the room's newest message at joining time */
+    static RoomMember join(long roomId, long userId, Instant now, long lastReadId) {
+        return new RoomMember(new Key(roomId, userId), now, lastReadId);
     }
 
     long roomId() {

@@ -1,6 +1,8 @@
 package io.switchyard.room;
 
+import java.time.Instant;
 import java.util.List;
+import org.springframework.data.domain.Pageable;
 import org.springframework.data.jpa.repository.JpaRepository;
 import org.springframework.data.jpa.repository.Modifying;
 import org.springframework.data.jpa.repository.Query;
@@ -21,7 +23,16 @@ interface RoomMemberRepository extends JpaRepository<RoomMember, RoomMember.Key>
             from RoomMember m, io.switchyard.user.User u
             where u.id = m.id.userId and m.id.roomId = :roomId
             order by m.joinedAt, u.id""")
-    List<RoomMemberResponse> findMembers(long roomId);
+    List<RoomMemberResponse> findMembers(long roomId, Pageable page);
+
+    /** A page of members in joining order, after the member who joined at {@code joinedAt} with id {@code userId}. */
+    @Query("""
+            select new io.switchyard.room.RoomMemberResponse(u.id, u.nickname, u.thumbnailImageUrl, m.joinedAt)
+            from RoomMember m, io.switchyard.user.User u
+            where u.id = m.id.userId and m.id.roomId = :roomId
+              and (m.joinedAt > :joinedAt or (m.joinedAt = :joinedAt and u.id > :userId))
+            order by m.joinedAt, u.id""")
+    List<RoomMemberResponse> findMembersAfter(long roomId, Instant joinedAt, long userId, Pageable page);
 
     @Modifying
     @Query("delete from RoomMember m where m.id.roomId = :roomId and m.id.userId = :userId")

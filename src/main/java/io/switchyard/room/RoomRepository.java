@@ -15,6 +15,15 @@ interface RoomRepository extends JpaRepository<Room, Long> {
             order by r.id""")
     List<RoomSummary> findSummariesOfMember(long userId);
 
+    /** A page of my rooms, by id, after the room {@code afterId}. */
+    @Query("""
+            select new io.switchyard.room.RoomSummary(r.id, r.name, r.ownerId,
+                (select count(c) from RoomMember c where c.id.roomId = r.id), r.createdAt)
+            from Room r join RoomMember m on m.id.roomId = r.id
+            where m.id.userId = :userId and r.id > :afterId
+            order by r.id""")
+    List<RoomSummary> findSummariesOfMember(long userId, long afterId, Pageable page);
+
     /** Most members first; among equals the newer room. */
     @Query("""
             select new io.switchyard.room.RoomSummary(r.id, r.name, r.ownerId, count(m), r.createdAt)

@@ -16,12 +16,14 @@ public class User {
     public static final int NICKNAME_MAX = 40;
     public static final int URL_MAX = 500;
     public static final int EMAIL_MAX = 320;
+    public static final String DELETED_NICKNAME = "deleted-user";
 
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
     private Long id;
 
-    @Column(name = "kakao_id", nullable = false, unique = true, updatable = false)
+    /** Negative once the account is deleted: the Kakao account may sign up again as a new user. */
+    @Column(name = "kakao_id", nullable = false, unique = true)
     private Long kakaoId;
 
     @Column(nullable = false, length = NICKNAME_MAX)
@@ -44,6 +46,9 @@ public class User {
 
     @Column(name = "last_login_at")
     private Instant lastLoginAt;
+
+    @Column(name = "deleted_at")
+    private Instant deletedAt;
 
     protected User() {
         // for JPA
@@ -69,6 +74,25 @@ public class User {
         this.thumbnailImageUrl = profile.thumbnailImageUrl();
         this.email = profile.email();
         this.updatedAt = now;
+    }
+
+    /**
+     * Account deletion: what identifies the person goes (nickname, images, email, the Kakao id, which becomes the
+     * negative row id so the unique key holds and the Kakao account can sign up afresh); the row stays, so messages
+     * and rooms that name this id keep a sender, shown as {@link #DELETED_NICKNAME}.
+     */
+    public void anonymise(Instant now) {
+        this.kakaoId = -id;
+        this.nickname = DELETED_NICKNAME;
+        this.profileImageUrl = null;
+        this.thumbnailImageUrl = null;
+        this.email = null;
+        this.updatedAt = now;
+        this.deletedAt = now;
+    }
+
+    public boolean isDeleted() {
+        return deletedAt != null;
     }
 
     public void recordLogin(Instant now) {

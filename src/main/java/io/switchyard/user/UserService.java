@@ -1,10 +1,12 @@
 package io.switchyard.user;
 
 import io.switchyard.support.error.ApiException;
+import io.switchyard.support.error.ErrorCode;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import org.springframework.http.HttpStatus;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -15,17 +17,22 @@ public class UserService {
     private static final char[] ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
     private final UserRepository users;
+    private final ApplicationEventPublisher events;
+    private final Clock clock;
     private final SecureRandom random = new SecureRandom();
 
-    UserService(UserRepository users) {
+    UserService(UserRepository users, ApplicationEventPublisher events, Clock clock) {
         this.users = users;
+        this.events = events;
+        this.clock = clock;
     }
 
     @Transactional(readOnly = true)
     public UserResponse profile(long userId) {
         return users.findById(userId)
+                .filter(user -> !user.isDeleted())
                 .map(UserResponse::from)
-                .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "user-not-found",
+                .orElseThrow(() -> new ApiException(ErrorCode.USER_NOT_FOUND,
                         "The signed-in user no longer exists."));
     }
 
@@ -47,6 +54,21 @@ public class UserService {
         }
         user.recordLogin(now);
         return UserResponse.from(user);
+    }
+
+    /**
+     * Deletes the account: every login ends (refresh tokens, access tokens, chat sockets), every membership goes
+     * (the user leaves every room), and the user row is anonymised (see {@link User#anonymise}); messages stay in
+     * their rooms under the anonymised sender. Deleting twice is not an error.
+     */
+    @Transactional
+    public void deleteAccount(long userId) {
+        User user = users.findById(userId).orElse(null);
+        if (user == null || user.isDeleted()) {
+            return;
+        }
+        events.publishEvent(new AccountDeleting(userId));
+        user.anonymise(clock.instant().truncatedTo(ChronoUnit.MICROS));
     }
 
     private String generatedNickname() {

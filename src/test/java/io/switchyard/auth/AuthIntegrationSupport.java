@@ -12,6 +12,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -31,6 +33,7 @@ abstract class AuthIntegrationSupport {
     static final String REDIRECT_URI = "https://app.example.test/oauth/kakao";
     static final String OTHER_REDIRECT_URI = "http://localhost:3000/callback?from=login";
     static final Duration KAKAO_READ_TIMEOUT = Duration.ofSeconds(1);
+    static final Duration REUSE_GRACE = Duration.ofSeconds(1);
 
     static final KakaoStub kakao = KakaoStub.instance();
 
@@ -49,6 +52,7 @@ abstract class AuthIntegrationSupport {
         registry.add("switchyard.auth.kakao.allowed-redirect-uris", () -> REDIRECT_URI + "," + OTHER_REDIRECT_URI);
         registry.add("switchyard.auth.kakao.connect-timeout", () -> "1s");
         registry.add("switchyard.auth.kakao.read-timeout", () -> KAKAO_READ_TIMEOUT.toMillis() + "ms");
+        registry.add("switchyard.auth.refresh-reuse-grace", () -> REUSE_GRACE.toMillis() + "ms");
     }
 
     @LocalServerPort
@@ -58,6 +62,8 @@ abstract class AuthIntegrationSupport {
     ObjectMapper json;
 
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** The codeVerifier authorize-url answered with each state, as a client keeps it for the login call. */
+    final Map<String, String> verifiers = new ConcurrentHashMap<>();
 
     @BeforeEach
     void resetKakao() {
@@ -72,12 +78,20 @@ abstract class AuthIntegrationSupport {
     String issueState(String redirectUri) throws Exception {
         Answer answer = get("/api/auth/kakao/authorize-url?redirectUri=" + encode(redirectUri), null);
         assertThat(answer.status()).as(answer.raw()).isEqualTo(200);
-        return answer.body().path("state").asText();
+        String state = answer.body().path("state").asText();
+        verifiers.put(state, answer.body().path("codeVerifier").asText());
+        return state;
     }
 
+    /** The login call with the verifier its state came with (none for a state we never asked for). */
     Answer login(String code, String state, String redirectUri) throws Exception {
+        return login(code, state, redirectUri, verifiers.get(state));
+    }
+
+    Answer login(String code, String state, String redirectUri, String codeVerifier) throws Exception {
+        String verifier = codeVerifier == null ? "" : ",\"codeVerifier\":\"" + codeVerifier + "\"";
         return post("/api/auth/kakao/login", """
-                {"code":"%s","state":"%s","redirectUri":"%s"}""".formatted(code, state, redirectUri));
+                {"code":"%s","state":"%s","redirectUri":"%s"%s}""".formatted(code, state, redirectUri, verifier));
     }
 
     /** A full successful login of a user who agreed to everything; returns the login answer. */
@@ -101,11 +115,19 @@ abstract class AuthIntegrationSupport {
     }
 
     Answer post(String path, String body) throws Exception {
-        return send(HttpRequest.newBuilder(uri(path))
+        return post(path, body, null);
+    }
+
+    /** With {@code bearer}: as a client whose HTTP layer adds its (maybe stale) access token to every call. */
+    Answer post(String path, String body, String bearer) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path))
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build());
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (bearer != null) {
+            request.header("Authorization", "Bearer " + bearer);
+        }
+        return send(request.build());
     }
 
     static String encode(String value) {

@@ -21,10 +21,10 @@ class KakaoClientTest {
                 "client", null, List.of(), Duration.ofSeconds(1), Duration.ofSeconds(1)));
 
         long started = System.nanoTime();
-        ApiException failure = catchThrowableOfType(ApiException.class, () -> client.exchangeCode("code", "https://x"));
+        ApiException failure = catchThrowableOfType(ApiException.class, () -> client.exchangeCode("code", "https://x", "verifier"));
 
         assertThat(failure.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
-        assertThat(failure.code()).isEqualTo(KakaoClient.UNAVAILABLE);
+        assertThat(failure.code()).isEqualTo("kakao-unavailable");
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
     }
 }

@@ -41,6 +41,92 @@ class KakaoLoginIT extends AuthIntegrationSupport {
         assertThat(decoded(query, "redirect_uri")).isEqualTo(OTHER_REDIRECT_URI);
         assertThat(decoded(query, "state")).isEqualTo(answer.body().path("state").asText()).hasSize(43);
         assertThat(answer.body().path("stateExpiresIn").asLong()).isEqualTo(600);
+        String verifier = answer.body().path("codeVerifier").asText();
+        assertThat(verifier).hasSize(43).matches("[A-Za-z0-9_-]+");
+        assertThat(decoded(query, "code_challenge_method")).isEqualTo("S256");
+        assertThat(decoded(query, "code_challenge")).isEqualTo(KakaoStub.s256(verifier));
+        assertThat(url).doesNotContain(verifier);
+    }
+
+    @Test
+    void pkceRoundTripThroughTheStubsAuthorizeStep() throws Exception {
+        long kakaoId = newKakaoId();
+        kakao.succeedsWith(KakaoStub.fullConsentUser(kakaoId, "Pkce", "pkce@example.test"));
+        Answer started = get("/api/auth/kakao/authorize-url?redirectUri=" + encode(REDIRECT_URI), null);
+        Redirect back = browserAt(started.body().path("authorizeUrl").asText());
+        assertThat(back.state()).isEqualTo(started.body().path("state").asText());
+
+        Answer answer = login(back.code(), back.state(), REDIRECT_URI, started.body().path("codeVerifier").asText());
+
+        assertThat(answer.status()).as("the stub checked the verifier against the challenge: " + answer.raw())
+                .isEqualTo(200);
+    }
+
+    @Test
+    void aCodeFromAnotherFlowIsRefusedByKakaosPkceCheck() throws Exception {
+        kakao.succeedsWith(KakaoStub.fullConsentUser(newKakaoId(), "Victim", "victim@example.test"));
+        Answer attacker = get("/api/auth/kakao/authorize-url?redirectUri=" + encode(REDIRECT_URI), null);
+        Redirect attackersCode = browserAt(attacker.body().path("authorizeUrl").asText());
+        String victimsState = issueState(REDIRECT_URI);
+
+        // the attacker's code injected into the victim's flow: the verifier sent is the victim's
+        login(attackersCode.code(), victimsState, REDIRECT_URI).assertProblem(401, "kakao-invalid-grant");
+    }
+
+    @Test
+    void theStubRefusesAWrongVerifier() throws Exception {
+        kakao.succeedsWith(KakaoStub.fullConsentUser(newKakaoId(), "Stub", "stub@example.test"));
+        Redirect back = browserAt(get("/api/auth/kakao/authorize-url?redirectUri=" + encode(REDIRECT_URI), null)
+                .body().path("authorizeUrl").asText());
+        var exchange = java.net.http.HttpRequest.newBuilder(java.net.URI.create(kakao.authBaseUrl() + "/oauth/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("grant_type=authorization_code&code="
+                        + back.code() + "&code_verifier=" + "w".repeat(43)))
+                .build();
+
+        var answer = client.send(exchange, java.net.http.HttpResponse.BodyHandlers.ofString());
+
+        assertThat(answer.statusCode()).isEqualTo(400);
+        assertThat(answer.body()).contains("invalid_grant");
+    }
+
+    @Test
+    void theLoginCallMustBringTheVerifierOfItsState() throws Exception {
+        kakao.succeedsWith(KakaoStub.fullConsentUser(newKakaoId(), "Bound", "bound@example.test"));
+
+        login("a-code", issueState(REDIRECT_URI), REDIRECT_URI, "x".repeat(43))
+                .assertProblem(400, "invalid-code-verifier");
+        String state = issueState(REDIRECT_URI);
+        post("/api/auth/kakao/login", "{\"code\":\"a-code\",\"state\":\"" + state + "\",\"redirectUri\":\""
+                + REDIRECT_URI + "\"}").assertProblem(400, "invalid-code-verifier");
+        login("a-code", state, REDIRECT_URI).assertProblem(400, "invalid-state");
+        assertThat(kakao.requests()).as("Kakao is never called without the caller's verifier").isEmpty();
+    }
+
+    @Test
+    void aStaleBearerHeaderDoesNotStopTheLogin() throws Exception {
+        long kakaoId = newKakaoId();
+        kakao.succeedsWith(KakaoStub.fullConsentUser(kakaoId, "Stale", "stale@example.test"));
+        String state = issueState(REDIRECT_URI);
+
+        Answer answer = post("/api/auth/kakao/login", """
+                {"code":"c","state":"%s","redirectUri":"%s","codeVerifier":"%s"}"""
+                .formatted(state, REDIRECT_URI, verifiers.get(state)), "expired.or.garbage");
+
+        assertThat(answer.status()).as(answer.raw()).isEqualTo(200);
+    }
+
+    record Redirect(String code, String state) {
+    }
+
+    /** The browser at Kakao: the stub consents and redirects back (not followed). */
+    private Redirect browserAt(String authorizeUrl) throws Exception {
+        var response = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(authorizeUrl)).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        assertThat(response.statusCode()).isEqualTo(302);
+        Map<String, List<String>> query = UriComponentsBuilder.fromUriString(
+                response.headers().firstValue("Location").orElseThrow()).build().getQueryParams();
+        return new Redirect(decoded(query, "code"), decoded(query, "state"));
     }
 
     @Test
@@ -88,7 +174,8 @@ class KakaoLoginIT extends AuthIntegrationSupport {
                 .containsEntry("code", "the-code")
                 .containsEntry("client_id", "test-client-id")
                 .containsEntry("client_secret", "test-client-secret")
-                .containsEntry("redirect_uri", REDIRECT_URI);
+                .containsEntry("redirect_uri", REDIRECT_URI)
+                .containsKey("code_verifier");
         RecordedRequest user = calls.get(1);
         assertThat(user.getPath()).startsWith(KakaoStub.API_PREFIX + "/v2/user/me");
         assertThat(user.getHeader("Authorization")).startsWith("Bearer kakao-access-");

@@ -2,6 +2,7 @@ package io.switchyard.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -37,9 +38,10 @@ class RefreshTokenIT extends AuthIntegrationSupport {
     }
 
     @Test
-    void reusingARotatedTokenRevokesTheWholeFamily() throws Exception {
+    void reusingARotatedTokenAfterTheGraceWindowRevokesTheWholeFamily() throws Exception {
         String first = signIn(newKakaoId()).body().path("refreshToken").asText();
         String second = refresh(first).body().path("refreshToken").asText();
+        pastTheGrace();
 
         Answer replay = refresh(first);
 
@@ -54,6 +56,7 @@ class RefreshTokenIT extends AuthIntegrationSupport {
         String phone = signIn(kakaoId).body().path("refreshToken").asText();
         String laptop = signIn(kakaoId).body().path("refreshToken").asText();
         refresh(phone);
+        pastTheGrace();
 
         refresh(phone).assertProblem(401, "refresh-token-reused");
 
@@ -61,24 +64,84 @@ class RefreshTokenIT extends AuthIntegrationSupport {
     }
 
     @Test
-    void concurrentRefreshesWithOneTokenLetExactlyOneWin() throws Exception {
+    void concurrentRefreshesWithOneTokenKeepTheUserSignedInWithOneLineage() throws Exception {
         String token = signIn(newKakaoId()).body().path("refreshToken").asText();
+        String family = token.substring(0, token.indexOf('.'));
         ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Answer> answers;
         try {
-            Callable<Integer> attempt = () -> refresh(token).status();
-            List<Integer> statuses = pool.invokeAll(List.of(attempt, attempt, attempt, attempt)).stream()
-                    .map(future -> {
-                        try {
-                            return future.get();
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                    }).toList();
-            assertThat(statuses).containsOnly(200, 401).filteredOn(status -> status == 200).hasSize(1);
+            Callable<Answer> attempt = () -> refresh(token);
+            answers = pool.invokeAll(List.of(attempt, attempt, attempt, attempt)).stream().map(future -> {
+                try {
+                    return future.get();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).toList();
         } finally {
             pool.shutdownNow();
             pool.awaitTermination(5, TimeUnit.SECONDS);
         }
+
+        assertThat(answers).allSatisfy(answer -> assertThat(answer.status()).as(answer.raw()).isEqualTo(200));
+        Set<String> successors = answers.stream().map(a -> a.body().path("refreshToken").asText())
+                .collect(java.util.stream.Collectors.toSet());
+        assertThat(successors).as("one lineage: everybody got the same next token").hasSize(1);
+        assertThat(activeTokens(family)).as("one active token in the family").isEqualTo(1);
+        for (Answer answer : answers) {
+            assertThat(get("/api/users/me", answer.body().path("accessToken").asText()).status()).isEqualTo(200);
+        }
+        String next = successors.iterator().next();
+        assertThat(refresh(next).status()).as("the lineage goes on").isEqualTo(200);
+    }
+
+    @Test
+    void aRepeatWithinTheGraceAfterTheSuccessorMovedOnIsAReuse() throws Exception {
+        String first = signIn(newKakaoId()).body().path("refreshToken").asText();
+        String second = refresh(first).body().path("refreshToken").asText();
+        String third = refresh(second).body().path("refreshToken").asText();
+
+        refresh(first).assertProblem(401, "refresh-token-reused");
+        refresh(third).assertProblem(401, "invalid-refresh-token");
+    }
+
+    @Test
+    void aStaleBearerHeaderDoesNotStopTheRefresh() throws Exception {
+        String token = signIn(newKakaoId()).body().path("refreshToken").asText();
+
+        Answer refreshed = post("/api/auth/refresh", "{\"refreshToken\":\"" + token + "\"}", "stale.access.token");
+
+        assertThat(refreshed.status()).as(refreshed.raw()).isEqualTo(200);
+        assertThat(post("/api/auth/logout", "{\"refreshToken\":\"" + refreshed.body().path("refreshToken").asText()
+                + "\"}", "stale.access.token").status()).isEqualTo(204);
+        assertThat(get("/api/users/me", "stale.access.token").status()).as("elsewhere it still counts")
+                .isEqualTo(401);
+    }
+
+    @Test
+    void aLoginEndsAtItsAbsoluteLifetimeHoweverOftenItRefreshes() throws Exception {
+        String token = signIn(newKakaoId()).body().path("refreshToken").asText();
+        String family = token.substring(0, token.indexOf('.'));
+        redis.expire("auth:rtf:{" + family + "}", Duration.ofMillis(2500)); // as if signed in 30 days ago
+
+        String next = refresh(token).body().path("refreshToken").asText();
+        assertThat(redis.getExpire("auth:rtf:{" + family + "}", TimeUnit.MILLISECONDS))
+                .as("a rotation does not renew the login").isLessThanOrEqualTo(2500);
+        Set<String> tokenKeys = redis.keys("auth:rt:{" + family + "}:*");
+        assertThat(tokenKeys).allSatisfy(key -> assertThat(redis.getExpire(key, TimeUnit.MILLISECONDS))
+                .as("no token outlives the login").isLessThanOrEqualTo(2500));
+        Thread.sleep(2700);
+
+        refresh(next).assertProblem(401, "invalid-refresh-token");
+    }
+
+    private long activeTokens(String family) {
+        return redis.keys("auth:rt:{" + family + "}:*").stream()
+                .filter(key -> "active".equals(redis.opsForHash().get(key, "state"))).count();
+    }
+
+    private static void pastTheGrace() throws InterruptedException {
+        Thread.sleep(REUSE_GRACE.toMillis() + 300);
     }
 
     @Test

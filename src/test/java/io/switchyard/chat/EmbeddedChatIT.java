@@ -42,7 +42,7 @@ class EmbeddedChatIT {
     AccessTokens tokens;
 
     @Test
-    void createRoomChatOverStompWithTheBrowserTokenAndSeeItOnTheMainPage() throws Exception {
+    void createRoomChatOverStompAndSeeItOnTheMainPage() throws Exception {
         User user = users.save(User.register(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE), new UserProfile("solo", null, null, null), Instant.now()));
         String token = tokens.issue(user.getId()).value();
         HttpHeaders headers = new HttpHeaders();
@@ -54,7 +54,9 @@ class EmbeddedChatIT {
         assertThat(created.getStatusCode()).isEqualTo(HttpStatus.CREATED);
         long room = created.getBody().path("id").asLong();
 
-        try (StompTestClient client = StompTestClient.connectWithQueryToken(port, token)) {
+        assertThat(StompTestClient.connectRefusedWithQueryToken(port, token).getFirst("code"))
+                .as("the token belongs in the CONNECT frame, never in the URL").isEqualTo("unauthorized");
+        try (StompTestClient client = StompTestClient.connect(port, token)) {
             var feed = client.subscribe(room, 0L);
             long id = client.sendAndWait(room, "hello, embedded");
             assertThat(feed.awaitIds(1)).containsExactly(id);

@@ -23,9 +23,9 @@ import org.springframework.web.socket.client.standard.StandardWebSocketClient;
 import org.springframework.web.socket.messaging.WebSocketStompClient;
 
 /** A STOMP client as a front end would use it: Spring's WebSocketStompClient over a real socket. */
-final class StompTestClient implements AutoCloseable {
+public final class StompTestClient implements AutoCloseable {
 
-    static final Duration WAIT = Duration.ofSeconds(10);
+    public static final Duration WAIT = Duration.ofSeconds(10);
     private static final ThreadPoolTaskScheduler SCHEDULER = scheduler();
 
     private final StompSession session;
@@ -37,7 +37,7 @@ final class StompTestClient implements AutoCloseable {
     }
 
     /** CONNECT with {@code Authorization: Bearer <token>}. */
-    static StompTestClient connect(int port, String token) throws Exception {
+    public static StompTestClient connect(int port, String token) throws Exception {
         StompHeaders headers = new StompHeaders();
         if (token != null) {
             headers.add("Authorization", "Bearer " + token);
@@ -45,9 +45,12 @@ final class StompTestClient implements AutoCloseable {
         return connect(URI.create("ws://127.0.0.1:" + port + "/ws"), headers);
     }
 
-    /** The browser way: the token as {@code ?access_token=} on the handshake URL. */
-    static StompTestClient connectWithQueryToken(int port, String token) throws Exception {
-        return connect(URI.create("ws://127.0.0.1:" + port + "/ws?access_token=" + token), new StompHeaders());
+    /** The token only as {@code ?access_token=} on the handshake URL (no longer accepted); the ERROR's headers. */
+    static StompHeaders connectRefusedWithQueryToken(int port, String token) throws Exception {
+        Handler handler = new Handler();
+        client().connectAsync(URI.create("ws://127.0.0.1:" + port + "/ws?access_token=" + token),
+                new WebSocketHttpHeaders(), new StompHeaders(), handler);
+        return handler.error.get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
     /** Connects expecting the server to refuse; returns the ERROR frame's headers. */
@@ -84,10 +87,22 @@ final class StompTestClient implements AutoCloseable {
      * Subscribes to a room and waits for the server's receipt, which comes after any replay; {@code lastId} null:
      * live only.
      */
-    RoomFeed subscribe(long roomId, Long lastId) throws Exception {
+    public RoomFeed subscribe(long roomId, Long lastId) throws Exception {
         RoomFeed feed = subscribeNoWait(roomId, lastId);
         feed.ready.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         return feed;
+    }
+
+    /** Subscribes and returns the headers of the server's receipt (replay-truncated, replay-first-id). */
+    StompHeaders subscribeForReceipt(long roomId, Long lastId, RoomFeed feed) throws Exception {
+        StompHeaders headers = new StompHeaders();
+        headers.setDestination("/topic/rooms/" + roomId);
+        if (lastId != null) {
+            headers.add("last-id", Long.toString(lastId));
+        }
+        CompletableFuture<StompHeaders> receipt = new CompletableFuture<>();
+        session.subscribe(headers, feed).addReceiptTask(receipt::complete);
+        return receipt.get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
     RoomFeed subscribeNoWait(long roomId, Long lastId) {
@@ -183,12 +198,12 @@ final class StompTestClient implements AutoCloseable {
         session.send(headers, "{not json".getBytes());
     }
 
-    long sendAndWait(long roomId, String text) throws Exception {
+    public long sendAndWait(long roomId, String text) throws Exception {
         return send(roomId, text).get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
     /** The ERROR frame the server sent, if any (completes when one arrives). */
-    CompletableFuture<StompHeaders> error() {
+    public CompletableFuture<StompHeaders> error() {
         return handler.error;
     }
 
@@ -216,7 +231,7 @@ final class StompTestClient implements AutoCloseable {
         return scheduler;
     }
 
-    static final class RoomFeed implements StompFrameHandler {
+    public static final class RoomFeed implements StompFrameHandler {
 
         final List<MessageView> received = new CopyOnWriteArrayList<>();
         final CompletableFuture<Void> ready = new CompletableFuture<>();
@@ -236,7 +251,7 @@ final class StompTestClient implements AutoCloseable {
         }
 
         /** Waits until at least {@code count} messages arrived, then a little more to catch duplicates. */
-        List<Long> awaitIds(int count) throws InterruptedException {
+        public List<Long> awaitIds(int count) throws InterruptedException {
             long until = System.nanoTime() + WAIT.toNanos();
             while (received.size() < count && System.nanoTime() < until) {
                 Thread.sleep(20);

@@ -15,7 +15,13 @@ class RoomNameTest {
         for (String bad : new String[] {null, "", "   ", "x".repeat(51), "a\nb", "bell\u0007"}) {
             assertThatThrownBy(() -> RoomService.validName(bad)).as(String.valueOf(bad))
                     .isInstanceOf(ApiException.class)
-                    .extracting(e -> ((ApiException) e).code()).isEqualTo("invalid-room-name");
+                    .satisfies(e -> {
+                        ApiException refused = (ApiException) e;
+                        assertThat(refused.code()).isEqualTo("validation-failed");
+                        assertThat(refused.fieldErrors()).extracting(f -> f.get("field")).containsExactly("name");
+                        // the previous release's name, sent beside it for one release
+                        assertThat(refused.legacyCode()).isEqualTo("invalid-room-name");
+                    });
         }
     }
 }

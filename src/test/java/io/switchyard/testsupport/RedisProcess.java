@@ -28,6 +28,24 @@ public final class RedisProcess implements AutoCloseable {
         throw new IllegalStateException("redis-server did not start on port " + port);
     }
 
+    /** Stops and starts again on the same port, empty (no persistence): what a Redis restart looks like. */
+    public void restart() throws IOException, InterruptedException {
+        stop();
+        start();
+    }
+
+    /** Runs a redis-cli command against this server, e.g. {@code CLIENT PAUSE 3000 WRITE}. */
+    public void cli(String... command) throws IOException, InterruptedException {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("redis-cli", "-p",
+                Integer.toString(port)));
+        args.addAll(java.util.List.of(command));
+        Process cli = new ProcessBuilder(args).redirectErrorStream(true).start();
+        String out = new String(cli.getInputStream().readAllBytes());
+        if (cli.waitFor() != 0 || !out.strip().equals("OK")) {
+            throw new IllegalStateException("redis-cli " + String.join(" ", command) + ": " + out);
+        }
+    }
+
     public int port() {
         return port;
     }

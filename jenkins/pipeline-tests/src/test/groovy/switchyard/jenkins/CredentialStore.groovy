@@ -18,6 +18,11 @@ class CredentialStore {
         this
     }
 
+    CredentialStore sshUserPrivateKey(String id, String username, String privateKey) {
+        byId[id] = [type: 'sshUserPrivateKey', username: username, privateKey: privateKey]
+        this
+    }
+
     CredentialStore remove(String id) {
         byId.remove(id)
         this
@@ -36,6 +41,8 @@ class CredentialStore {
 
     /** Every secret value held, for "never on a command line" assertions. */
     List<String> getSecretValues() {
-        byId.values().collectMany { it.type == 'string' ? [it.secret] : [it.password] }
+        byId.values().collectMany {
+            it.type == 'string' ? [it.secret] : it.type == 'sshUserPrivateKey' ? [it.privateKey] : [it.password]
+        }
     }
 }

@@ -2,32 +2,51 @@ package switchyard.jenkins
 
 import com.lesfurets.jenkins.unit.PipelineTestHelper
 import groovy.json.JsonSlurper
+import org.apache.tools.ant.types.selectors.SelectorUtils
 
 /**
  * Declarative Pipeline for JenkinsPipelineUnit 1.1, which only knows scripted pipelines.
  *
- * {@code pipeline { ... }} is registered as a step. Its body is read in two passes, like Jenkins:
- * first the sections are collected (each section closure runs against a small block object below,
- * delegate-first, so keywords used in the wrong place fail with MissingMethodException), then the
- * run executes them with real semantics:
+ * Before anything runs, {@link DeclarativeValidator} checks the script's structure on its syntax tree
+ * as Jenkins does (misplaced steps and unknown directives are refused, named). Then
+ * {@code pipeline { ... }}, registered as a step, reads the sections (each section closure runs
+ * against a small block object below) and runs them with Jenkins' semantics:
  * <ul>
- *   <li>{@code environment} is evaluated in order at run time; {@code credentials('id')} binds the
- *       secret from the test's {@link CredentialStore}.</li>
- *   <li>stages run in order; a stage whose {@code when} is false is skipped; a failing step
- *       ({@link PipelineFailure}) fails the stage and the build, and every later stage is skipped.</li>
- *   <li>{@code post} conditions (stage and pipeline level) run in Jenkins' order and only when they
- *       apply: always, success, failure, unsuccessful, cleanup.</li>
+ *   <li>results: SUCCESS &lt; UNSTABLE &lt; FAILURE &lt; NOT_BUILT &lt; ABORTED; a build's result only gets
+ *       worse. A failing step ({@link PipelineFailure}) fails its stage and the build; an interrupted one
+ *       ({@link PipelineAborted}: an expired {@code timeout}, a rejected {@code input}) aborts them;
+ *       {@code unstable} and {@code junit} with failures make them UNSTABLE;</li>
+ *   <li>after a failure or an abort every later stage is skipped; after UNSTABLE too when the pipeline
+ *       has {@code skipStagesAfterUnstable()};</li>
+ *   <li>time: steps take the minutes a test gives them ({@link ShMock.Stub#minutes}, {@link InputMock});
+ *       {@code timeout} (step, and option of the pipeline or a stage) interrupts whatever runs past
+ *       its deadline;</li>
+ *   <li>{@code environment} is evaluated in order; {@code credentials('id')} binds from the test's
+ *       {@link CredentialStore}; a stage's environment and {@code STAGE_NAME} are scoped to it;</li>
+ *   <li>{@code when}: {@code branch} with Jenkins' glob (Ant's {@code SelectorUtils.matchPath}, case
+ *       insensitive), {@code changeRequest}, {@code environment}, {@code equals}, {@code expression},
+ *       {@code not}, {@code allOf}, {@code anyOf};</li>
+ *   <li>{@code post} conditions of a stage and of the pipeline run in Jenkins' order, when they apply.</li>
  * </ul>
- * Steps inside {@code steps}/{@code post} are ordinary calls resolved on the script, i.e. on the
- * steps registered in {@link #registerOn}.
  */
 class DeclarativePipeline {
 
-    static final List<String> POST_CONDITIONS = ['always', 'success', 'failure', 'unsuccessful', 'cleanup']
+    /** Jenkins' order of post conditions (BuildCondition). */
+    static final List<String> POST_CONDITIONS = ['always', 'changed', 'fixed', 'regression', 'aborted', 'failure',
+                                                 'success', 'unstable', 'notBuilt', 'unsuccessful', 'cleanup']
+    static final List<String> RESULTS = ['SUCCESS', 'UNSTABLE', 'FAILURE', 'NOT_BUILT', 'ABORTED']
 
     final Binding binding
     final ShMock sh = new ShMock()
     final CredentialStore credentials = new CredentialStore()
+    final InputMock input = new InputMock()
+
+    /** Labels of the agent a label expression is given (NODE_LABELS); default: the label alone. */
+    final Map<String, String> nodeLabels = [:]
+    /** The result of the previous build of the job (for changed, fixed, regression); null = first build. */
+    String previousResult
+    /** junit finds failed tests in the reports (the junit plugin then marks the build UNSTABLE). */
+    boolean junitFindsFailures
 
     // What the run did, for the tests to assert on.
     String agentLabel
@@ -40,8 +59,13 @@ class DeclarativePipeline {
     final List<Map> junitReports = []
     final List<String> credentialIdsUsed = []
     final List<Map> writtenFiles = []
+    final List<String> timeoutsExpired = []
     boolean checkedOut
     String result
+    double clockMinutes = 0
+
+    private final List<Deadline> deadlines = []
+    private StageRun currentStage
 
     DeclarativePipeline(Binding binding) {
         this.binding = binding
@@ -55,22 +79,27 @@ class DeclarativePipeline {
     void registerOn(PipelineTestHelper helper) {
         helper.registerAllowedMethod('pipeline', [Closure], { Closure body -> run(body) })
 
-        helper.registerAllowedMethod('sh', [String], { String script -> sh.run(script, env) })
-        helper.registerAllowedMethod('sh', [Map], { Map args -> sh.run(args, env) })
+        helper.registerAllowedMethod('sh', [String], { String script -> sh.run(script, env, this.&elapse) })
+        helper.registerAllowedMethod('sh', [Map], { Map args -> sh.run(args, env, this.&elapse) })
         helper.registerAllowedMethod('echo', [String], { String message -> echoes << message })
         helper.registerAllowedMethod('error', [String], { String message ->
             errors << message
             throw new PipelineFailure(message)
         })
+        helper.registerAllowedMethod('unstable', [String], { String message -> markUnstable(message) })
+        helper.registerAllowedMethod('unstable', [Map], { Map args -> markUnstable((String) args.message) })
         helper.registerAllowedMethod('script', [Closure], { Closure body -> body.call() })
         helper.registerAllowedMethod('checkout', [Map], { Map scm -> checkedOut = true })
-        helper.registerAllowedMethod('timeout', [Map, Closure], { Map args, Closure body -> body.call() })
-        helper.registerAllowedMethod('junit', [Map], { Map args -> junitReports << args })
-        helper.registerAllowedMethod('junit', [String], { String pattern -> junitReports << [testResults: pattern] })
+        helper.registerAllowedMethod('timeout', [Map, Closure], { Map args, Closure body -> withTimeout(args, body) })
+        helper.registerAllowedMethod('sleep', [Map], { Map args -> elapse(toMinutes(args.time, (String) (args.unit ?: 'SECONDS')), 'sleep') })
+        helper.registerAllowedMethod('input', [Map], { Map args -> input.ask(args, this.&elapse) })
+        helper.registerAllowedMethod('junit', [Map], { Map args -> junit(args) })
+        helper.registerAllowedMethod('junit', [String], { String pattern -> junit([testResults: pattern]) })
         helper.registerAllowedMethod('archiveArtifacts', [Map], { Map args -> archived << args })
         helper.registerAllowedMethod('archiveArtifacts', [String], { String pattern -> archived << [artifacts: pattern] })
         helper.registerAllowedMethod('writeFile', [Map], { Map args -> writtenFiles << args })
         helper.registerAllowedMethod('readJSON', [Map], { Map args -> new JsonSlurper().parseText((String) args.text) })
+        helper.registerAllowedMethod('withEnv', [List, Closure], { List<String> vars, Closure body -> withEnv(vars, body) })
 
         helper.registerAllowedMethod('withCredentials', [List, Closure], { List bindings, Closure body ->
             withCredentials(bindings, body)
@@ -81,6 +110,10 @@ class DeclarativePipeline {
         helper.registerAllowedMethod('usernamePassword', [Map], { Map args ->
             [type: 'usernamePassword', id: args.credentialsId,
              usernameVariable: args.usernameVariable, passwordVariable: args.passwordVariable]
+        })
+        helper.registerAllowedMethod('sshUserPrivateKey', [Map], { Map args ->
+            [type: 'sshUserPrivateKey', id: args.credentialsId, keyFileVariable: args.keyFileVariable,
+             usernameVariable: args.usernameVariable]
         })
     }
 
@@ -98,93 +131,156 @@ class DeclarativePipeline {
         assert declared.agentBlock != null: 'pipeline needs an agent section'
         assert declared.stageBlocks != null: 'pipeline needs a stages section'
 
-        agentLabel = declared.agentBlock.label
         pipelineOptions.putAll(declared.optionsBlock?.declared ?: [:])
         setResult('SUCCESS')
+        enterAgent(declared.agentBlock)
 
-        if (declared.environmentBody != null) {
-            try {
-                applyEnvironment(declared.environmentBody)
-            } catch (PipelineFailure failure) {
-                fail(failure)
+        Throwable firstError = null
+        Closure stagesAndPost = {
+            if (declared.environmentBody != null) {
+                try {
+                    applyEnvironment(declared.environmentBody)
+                } catch (Exception failure) {
+                    rethrowTestErrors(failure)
+                    firstError = failure
+                    fail(failure)
+                }
             }
+            declared.stageBlocks.each { StageBlock stage ->
+                if (runStage(stage, firstError != null) && firstError == null) {
+                    firstError = new PipelineFailure("stage ${stage.name}")
+                }
+            }
+            runPost(declared.postBlock, 'pipeline', null)
         }
-        declared.stageBlocks.each { StageBlock stage -> runStage(stage) }
-        runPost(declared.postBlock, 'pipeline', result)
+        Map pipelineTimeout = (Map) pipelineOptions.timeout
+        try {
+            if (pipelineTimeout != null) {
+                withTimeout(pipelineTimeout, stagesAndPost)
+            } else {
+                stagesAndPost.call()
+            }
+        } catch (PipelineAborted aborted) {
+            // The whole build's timeout: Jenkins interrupts it wherever it is.
+            fail(aborted)
+        }
     }
 
-    private void runStage(StageBlock stage) {
+    /** Runs one stage; returns true when it failed or was aborted. */
+    private boolean runStage(StageBlock stage, boolean earlierError) {
         StageRun run = new StageRun(stage.name, stage.optionsBlock?.declared ?: [:])
         stages << run
-        if (result != 'SUCCESS') {
+        if (earlierError) {
             run.status = StageRun.SKIPPED_FAILURE
-            return
+            return false
         }
-        if (stage.whenBlock != null && !stage.whenBlock.isSatisfied()) {
-            run.status = StageRun.SKIPPED_CONDITIONAL
-            return
+        if (result == 'UNSTABLE' && pipelineOptions.containsKey('skipStagesAfterUnstable')) {
+            run.status = StageRun.SKIPPED_UNSTABLE
+            return false
         }
-        assert stage.stepsBody != null: "stage '${stage.name}' has no steps"
-
         Map<String, Object> envBefore = new LinkedHashMap<>(env)
-        List<String> stageEnvNames = []
-        run.status = 'SUCCESS'
+        List<String> scoped = ['STAGE_NAME']
+        env.STAGE_NAME = stage.name
         try {
             if (stage.environmentBody != null) {
-                stageEnvNames = applyEnvironment(stage.environmentBody)
+                scoped.addAll(applyEnvironment(stage.environmentBody))
             }
-            stage.stepsBody.call()
-        } catch (PipelineFailure failure) {
-            run.status = 'FAILURE'
-            run.failure = failure.message
-            fail(failure)
-        }
-        run.status = runPost(stage.postBlock, stage.name, run.status)
-        // A stage's environment directive is scoped to the stage; env.X = ... in a script block is not.
-        stageEnvNames.each { String name ->
-            if (envBefore.containsKey(name)) {
-                env[name] = envBefore[name]
+            if (stage.whenBlock != null && !stage.whenBlock.isSatisfied()) {
+                run.status = StageRun.SKIPPED_CONDITIONAL
+                return false
+            }
+            assert stage.stepsBody != null: "stage '${stage.name}' has no steps"
+            currentStage = run
+            run.status = 'SUCCESS'
+            Closure body = {
+                try {
+                    stage.stepsBody.call()
+                } catch (Exception failure) {
+                    rethrowTestErrors(failure)
+                    run.status = failure instanceof PipelineAborted ? 'ABORTED' : 'FAILURE'
+                    run.failure = failure.message
+                    fail(failure)
+                }
+                runPost(stage.postBlock, stage.name, run)
+            }
+            Map stageTimeout = (Map) run.options.timeout
+            if (stageTimeout != null) {
+                withTimeout(stageTimeout, body)
             } else {
-                env.remove(name)
+                body.call()
+            }
+            return run.status in ['FAILURE', 'ABORTED']
+        } finally {
+            currentStage = null
+            scoped.each { String name ->
+                if (envBefore.containsKey(name)) {
+                    env[name] = envBefore[name]
+                } else {
+                    env.remove(name)
+                }
             }
         }
     }
 
-    /** Runs the post conditions that apply to {@code status}, in Jenkins' order; returns the new status. */
-    private String runPost(PostBlock post, String owner, String status) {
+    /**
+     * Runs the post conditions that apply, in Jenkins' order: for a stage, judged by the stage's status
+     * (which a failing or unstable post step changes as it goes); for the pipeline, by the build's result.
+     */
+    private void runPost(PostBlock post, String owner, StageRun stage) {
         if (post == null) {
-            return status
+            return
         }
-        String current = status
         POST_CONDITIONS.each { String condition ->
             Closure body = post.conditions[condition]
-            if (body == null || !appliesTo(condition, current)) {
+            if (body == null || !appliesTo(condition, stage != null ? stage.status : result)) {
                 return
             }
             postBlocksRun << "${owner}:${condition}".toString()
             try {
                 body.call()
-            } catch (PipelineFailure failure) {
-                current = 'FAILURE'
+            } catch (Exception failure) {
+                rethrowTestErrors(failure)
+                if (stage != null) {
+                    stage.status = worse(stage.status, failure instanceof PipelineAborted ? 'ABORTED' : 'FAILURE')
+                }
                 fail(failure)
             }
         }
-        current
     }
 
-    private static boolean appliesTo(String condition, String status) {
+    private boolean appliesTo(String condition, String status) {
         switch (condition) {
             case 'always':
             case 'cleanup':
                 return true
-            case 'success':
-                return status == 'SUCCESS'
+            case 'changed':
+                return previousResult != null && previousResult != result
+            case 'fixed':
+                return status == 'SUCCESS' && previousResult in ['FAILURE', 'UNSTABLE']
+            case 'regression':
+                return status in ['FAILURE', 'UNSTABLE', 'ABORTED'] && previousResult == 'SUCCESS'
+            case 'aborted':
+                return status == 'ABORTED'
             case 'failure':
                 return status == 'FAILURE'
+            case 'success':
+                return status == 'SUCCESS'
+            case 'unstable':
+                return status == 'UNSTABLE'
+            case 'notBuilt':
+                return status == 'NOT_BUILT'
             case 'unsuccessful':
                 return status != 'SUCCESS'
             default:
                 throw new IllegalArgumentException(condition)
+        }
+    }
+
+    private void enterAgent(AgentBlock agent) {
+        agentLabel = agent.label
+        if (agent.label != null) {
+            env.NODE_NAME = "agent-${agent.label}".toString()
+            env.NODE_LABELS = nodeLabels[agent.label] ?: agent.label
         }
     }
 
@@ -195,32 +291,143 @@ class DeclarativePipeline {
         block.assigned
     }
 
-    private void fail(PipelineFailure failure) {
-        setResult('FAILURE')
+    /**
+     * Any exception a step throws fails the build, as in Jenkins (a step's error, readJSON of bad text,
+     * a null dereference in a script block), except a call to a step or a property the test runtime does
+     * not know: that is a mistake of the test or of the pipeline and fails the test.
+     */
+    private static void rethrowTestErrors(Exception failure) {
+        if (failure instanceof MissingMethodException || failure instanceof MissingPropertyException) {
+            throw failure
+        }
+    }
+
+    private void fail(Exception failure) {
+        setResult(failure instanceof PipelineAborted ? 'ABORTED' : 'FAILURE')
         echoes << "ERROR: ${failure.message}".toString()
     }
 
+    private void markUnstable(String message) {
+        echoes << "WARNING: ${message}".toString()
+        setResult('UNSTABLE')
+        if (currentStage != null) {
+            currentStage.status = worse(currentStage.status, 'UNSTABLE')
+        }
+    }
+
+    private void junit(Map args) {
+        junitReports << args
+        if (junitFindsFailures) {
+            markUnstable("test failures in ${args.testResults}")
+        }
+    }
+
+    static String worse(String a, String b) {
+        RESULTS.indexOf(a) >= RESULTS.indexOf(b) ? a : b
+    }
+
+    /** A build's result only gets worse, as hudson.model.Run#setResult. */
     private void setResult(String newResult) {
-        result = newResult
+        result = result == null ? newResult : worse(result, newResult)
         Map currentBuild = (Map) binding.getVariable('currentBuild')
-        currentBuild.result = newResult
-        currentBuild.currentResult = newResult
+        currentBuild.result = result
+        currentBuild.currentResult = result
+    }
+
+    // ---------------------------------------------------------------- time
+
+    static class Deadline {
+        double at
+        String what
+        boolean fired
+    }
+
+    static double toMinutes(Object time, String unit) {
+        double t = ((Number) time).doubleValue()
+        switch (unit) {
+            case 'SECONDS':
+                return t / 60
+            case 'MINUTES':
+                return t
+            case 'HOURS':
+                return t * 60
+            case 'DAYS':
+                return t * 60 * 24
+            default:
+                throw new IllegalArgumentException("timeout unit ${unit}")
+        }
+    }
+
+    private Object withTimeout(Map args, Closure body) {
+        assert args.time instanceof Number && args.time > 0: "timeout needs a positive time: ${args}"
+        Deadline deadline = new Deadline(at: clockMinutes + toMinutes(args.time, (String) (args.unit ?: 'MINUTES')),
+                what: "timeout(${args.time} ${args.unit ?: 'MINUTES'})")
+        deadlines << deadline
+        try {
+            return body.call()
+        } finally {
+            deadlines.remove(deadline)
+        }
+    }
+
+    /**
+     * A step takes {@code minutes} (infinite: it never ends by itself). When that crosses the nearest
+     * timeout, the clock stops there and the step is interrupted, as Jenkins' timeout does: once (what
+     * runs after the interruption, e.g. post conditions, runs).
+     */
+    void elapse(double minutes, String what) {
+        double target = clockMinutes + minutes
+        Deadline nearest = deadlines.findAll { !it.fired }.min { it.at }
+        if (nearest != null && nearest.at <= target) {
+            clockMinutes = nearest.at
+            nearest.fired = true
+            timeoutsExpired << "${nearest.what} during ${what}".toString()
+            throw new PipelineAborted('Timeout has been exceeded')
+        }
+        assert !Double.isInfinite(target): "'${what}' waits forever and no timeout bounds it"
+        clockMinutes = target
+    }
+
+    // ---------------------------------------------------------------- environments
+
+    private Object withEnv(List<String> vars, Closure body) {
+        Map<String, String> values = vars.collectEntries { String kv ->
+            int eq = kv.indexOf('=')
+            assert eq > 0: "withEnv entry '${kv}' is not NAME=value"
+            [(kv.substring(0, eq)): kv.substring(eq + 1)]
+        }
+        scoped(values, body)
     }
 
     private Object withCredentials(List bindings, Closure body) {
         Map<String, String> values = [:]
         bindings.each { Map binding ->
             credentialIdsUsed << (String) binding.id
-            if (binding.type == 'string') {
-                values[(String) binding.variable] = credentials.lookup((String) binding.id, 'string').secret
-            } else if (binding.type == 'usernamePassword') {
-                Map<String, String> credential = credentials.lookup((String) binding.id, 'usernamePassword')
-                values[(String) binding.usernameVariable] = credential.username
-                values[(String) binding.passwordVariable] = credential.password
-            } else {
-                throw new IllegalArgumentException("unsupported credentials binding ${binding}")
+            switch (binding.type) {
+                case 'string':
+                    values[(String) binding.variable] = credentials.lookup((String) binding.id, 'string').secret
+                    break
+                case 'usernamePassword':
+                    Map<String, String> credential = credentials.lookup((String) binding.id, 'usernamePassword')
+                    values[(String) binding.usernameVariable] = credential.username
+                    values[(String) binding.passwordVariable] = credential.password
+                    break
+                case 'sshUserPrivateKey':
+                    Map<String, String> key = credentials.lookup((String) binding.id, 'sshUserPrivateKey')
+                    // Jenkins writes the key to a temporary file and binds its path.
+                    values[(String) binding.keyFileVariable] = "/agent/workspace@tmp/secretFiles/${binding.id}/key".toString()
+                    if (binding.usernameVariable) {
+                        values[(String) binding.usernameVariable] = key.username
+                    }
+                    break
+                default:
+                    throw new IllegalArgumentException("unsupported credentials binding ${binding}")
             }
         }
+        scoped(values, body)
+    }
+
+    private Object scoped(Map<String, String> values, Closure body) {
         Map<String, Object> saved = new LinkedHashMap<>(env)
         env.putAll(values)
         try {
@@ -243,14 +450,15 @@ class DeclarativePipeline {
         section.call()
     }
 
+    /** Jenkins' {@code branch} pattern: an Ant-style glob, '/' separated, case insensitive (its Comparator.GLOB). */
     static boolean globMatches(String pattern, String value) {
-        if (value == null) {
+        if (!pattern && !value) {
+            return true
+        }
+        if (!pattern || !value) {
             return false
         }
-        String regex = pattern.collect { String c ->
-            c == '*' ? '.*' : c == '?' ? '.' : java.util.regex.Pattern.quote(c)
-        }.join('')
-        value ==~ regex
+        SelectorUtils.matchPath(pattern, value, false)
     }
 
     // ---------------------------------------------------------------- the sections
@@ -258,6 +466,7 @@ class DeclarativePipeline {
     static class StageRun {
         static final String SKIPPED_CONDITIONAL = 'SKIPPED (when)'
         static final String SKIPPED_FAILURE = 'SKIPPED (earlier failure)'
+        static final String SKIPPED_UNSTABLE = 'SKIPPED (unstable)'
 
         final String name
         final Map<String, Object> options
@@ -274,6 +483,7 @@ class DeclarativePipeline {
         }
     }
 
+    /** Each block class answers only its own directives; DeclarativeValidator has already refused the rest. */
     static class PipelineBlock {
         private final DeclarativePipeline runtime
         AgentBlock agentBlock
@@ -287,38 +497,47 @@ class DeclarativePipeline {
         }
 
         void agent(Closure body) {
-            assert agentBlock == null: 'duplicate agent section'
             agentBlock = new AgentBlock()
             declare(body, agentBlock)
         }
 
+        void agent(AgentBlock.Kind kind) {
+            agentBlock = new AgentBlock(kind: kind)
+        }
+
+        AgentBlock.Kind getAny() {
+            AgentBlock.Kind.ANY
+        }
+
+        AgentBlock.Kind getNone() {
+            AgentBlock.Kind.NONE
+        }
+
         void options(Closure body) {
-            assert optionsBlock == null: 'duplicate options section'
             optionsBlock = new OptionsBlock()
             declare(body, optionsBlock)
         }
 
         void environment(Closure body) {
-            assert environmentBody == null: 'duplicate environment section'
             environmentBody = body
         }
 
         void stages(Closure body) {
-            assert stageBlocks == null: 'duplicate stages section'
             StagesBlock block = new StagesBlock(runtime)
             declare(body, block)
-            assert !block.declared.isEmpty(): 'stages section without a stage'
             stageBlocks = block.declared
         }
 
         void post(Closure body) {
-            assert postBlock == null: 'duplicate post section'
             postBlock = new PostBlock()
             declare(body, postBlock)
         }
     }
 
     static class AgentBlock {
+        enum Kind { ANY, NONE, LABEL }
+
+        Kind kind = Kind.LABEL
         String label
 
         void label(String label) {
@@ -350,6 +569,10 @@ class DeclarativePipeline {
             declared.skipDefaultCheckout = skip
         }
 
+        void skipStagesAfterUnstable() {
+            declared.skipStagesAfterUnstable = true
+        }
+
         void timestamps() {
             declared.timestamps = true
         }
@@ -364,7 +587,6 @@ class DeclarativePipeline {
         }
 
         void stage(String name, Closure body) {
-            assert !declared.any { it.name == name }: "duplicate stage '${name}'"
             StageBlock stage = new StageBlock(name, runtime)
             declare(body, stage)
             declared << stage
@@ -426,8 +648,16 @@ class DeclarativePipeline {
             conditions << { -> globMatches(pattern, (String) runtime.env.BRANCH_NAME) }
         }
 
-        void changeRequest() {
-            conditions << { -> runtime.env.CHANGE_ID != null }
+        void changeRequest(Map args = [:]) {
+            conditions << { -> runtime.env.CHANGE_ID != null && (!args.target || globMatches((String) args.target, (String) runtime.env.CHANGE_TARGET)) }
+        }
+
+        void environment(Map args) {
+            conditions << { -> String.valueOf(runtime.env[(String) args.name]) == String.valueOf(args.value) }
+        }
+
+        void equals(Map args) {
+            conditions << { -> args.expected == args.actual }
         }
 
         void expression(Closure body) {
@@ -446,7 +676,6 @@ class DeclarativePipeline {
 
         void not(Closure body) {
             WhenBlock nested = nested(body)
-            assert nested.conditions.size() == 1: 'not takes exactly one condition'
             conditions << { -> !nested.conditions[0].call() }
         }
 
@@ -509,27 +738,30 @@ class DeclarativePipeline {
         }
     }
 
+    /** Explicit methods, no methodMissing: any other call in a condition's body must reach the script. */
     static class PostBlock {
         final Map<String, Closure> conditions = [:]
 
-        void always(Closure body) {
-            conditions.always = body
-        }
+        void always(Closure body) { conditions.always = body }
 
-        void success(Closure body) {
-            conditions.success = body
-        }
+        void changed(Closure body) { conditions.changed = body }
 
-        void failure(Closure body) {
-            conditions.failure = body
-        }
+        void fixed(Closure body) { conditions.fixed = body }
 
-        void unsuccessful(Closure body) {
-            conditions.unsuccessful = body
-        }
+        void regression(Closure body) { conditions.regression = body }
 
-        void cleanup(Closure body) {
-            conditions.cleanup = body
-        }
+        void aborted(Closure body) { conditions.aborted = body }
+
+        void failure(Closure body) { conditions.failure = body }
+
+        void success(Closure body) { conditions.success = body }
+
+        void unstable(Closure body) { conditions.unstable = body }
+
+        void notBuilt(Closure body) { conditions.notBuilt = body }
+
+        void unsuccessful(Closure body) { conditions.unsuccessful = body }
+
+        void cleanup(Closure body) { conditions.cleanup = body }
     }
 }

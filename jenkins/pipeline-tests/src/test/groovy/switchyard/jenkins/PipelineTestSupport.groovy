@@ -57,8 +57,15 @@ abstract class PipelineTestSupport extends BasePipelineTest {
         (Map<String, Object>) binding.getVariable('env')
     }
 
-    /** Loads and runs a pipeline script by file name (repository root first, then test pipelines). */
+    /**
+     * Validates a pipeline script as Jenkins does before it starts (a structural error throws
+     * {@link PipelineValidationError} and nothing runs), then loads and runs it. Found by file name in
+     * the repository root first, then among the test pipelines.
+     */
     void runPipeline(String scriptName) {
+        File file = scriptRoots.collect { new File(it, scriptName) }.find { it.isFile() }
+        assert file != null: "no pipeline script ${scriptName} in ${scriptRoots}"
+        DeclarativeValidator.validate(file.text, scriptName)
         runScript(loadScript(scriptName))
     }
 

@@ -12,6 +12,8 @@ class ShMock {
         final String script
         final int exitCode
         final String stdout
+        /** How long the command runs (minutes of the pipeline's clock, for timeouts). */
+        double minutes
 
         Stub(String script, int exitCode, String stdout) {
             this.script = script
@@ -54,6 +56,13 @@ class ShMock {
         this
     }
 
+    /** The command stubbed last runs this many minutes (Double.POSITIVE_INFINITY: it hangs). */
+    ShMock takes(double minutes) {
+        assert !pending.isEmpty(): 'takes() follows a stub'
+        pending[-1].minutes = minutes
+        this
+    }
+
     List<String> getScripts() {
         calls*.script
     }
@@ -65,9 +74,10 @@ class ShMock {
     /**
      * Runs one {@code sh} call with Jenkins' semantics: plain calls fail the build on a non-zero
      * exit, {@code returnStdout} returns stdout (and still fails on non-zero), {@code returnStatus}
-     * returns the exit code and never fails.
+     * returns the exit code and never fails. The command takes its stub's minutes on the pipeline's
+     * clock ({@code elapse}): a timeout that expires meanwhile interrupts it, whatever the options.
      */
-    Object run(Object argument, Map<String, Object> env) {
+    Object run(Object argument, Map<String, Object> env, Closure elapse) {
         Map<String, Object> options = argument instanceof Map ? new LinkedHashMap<>((Map) argument) : [script: argument]
         String script = String.valueOf(options.script)
         calls << new Call(script, options, new LinkedHashMap<String, Object>(env))
@@ -77,6 +87,7 @@ class ShMock {
             throw new UnexpectedStepCall("unexpected sh call: '${script}'\n  calls so far: ${scripts}\n  stubs left: ${unusedStubs}")
         }
         pending.remove(stub)
+        elapse.call(stub.minutes, "sh '${script}'".toString())
 
         if (options.returnStatus) {
             return stub.exitCode

@@ -30,14 +30,14 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(ApiException.class)
     ResponseEntity<ProblemDetail> handleApiException(ApiException ex) {
-        return ResponseEntity.status(ex.status()).body(Problems.of(ex.status(), ex.code(), ex.getMessage()));
+        return ResponseEntity.status(ex.status()).body(Problems.of(ex));
     }
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> handleUnexpected(Exception ex) {
         log.error("unhandled exception", ex);
         HttpStatus status = HttpStatus.INTERNAL_SERVER_ERROR;
-        return ResponseEntity.status(status).body(Problems.of(status, "internal-error", "Something went wrong."));
+        return ResponseEntity.status(status).body(Problems.of(ErrorCode.INTERNAL_ERROR, "Something went wrong."));
     }
 
     @Override
@@ -45,10 +45,9 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         PayloadTooLargeException tooLarge = findCause(ex, PayloadTooLargeException.class);
         if (tooLarge != null) {
-            return handleExceptionInternal(tooLarge, Problems.of(tooLarge.status(), tooLarge.code(),
-                    tooLarge.getMessage()), headers, tooLarge.status(), request);
+            return handleExceptionInternal(tooLarge, Problems.of(tooLarge), headers, tooLarge.status(), request);
         }
-        ProblemDetail body = Problems.of(HttpStatus.BAD_REQUEST, "malformed-body",
+        ProblemDetail body = Problems.of(ErrorCode.MALFORMED_BODY,
                 "Request body is missing or is not valid JSON for this endpoint.");
         return handleExceptionInternal(ex, body, headers, HttpStatus.BAD_REQUEST, request);
     }
@@ -56,12 +55,12 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException ex,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-        ProblemDetail body = Problems.of(HttpStatus.BAD_REQUEST, "validation-failed", "Request has invalid fields.");
+        ProblemDetail body = Problems.of(ErrorCode.VALIDATION_FAILED, "Request has invalid fields.");
         List<Map<String, String>> errors = ex.getBindingResult().getFieldErrors().stream()
                 .map(error -> Map.of("field", error.getField(),
                         "message", String.valueOf(error.getDefaultMessage())))
                 .toList();
-        body.setProperty("errors", errors);
+        body.setProperty(Problems.ERRORS_PROPERTY, errors);
         return handleExceptionInternal(ex, body, headers, HttpStatus.BAD_REQUEST, request);
     }
 

@@ -17,42 +17,42 @@ final class ProblemCodes {
     private ProblemCodes() {
     }
 
-    static String forException(Exception ex, HttpStatusCode status) {
+    static ErrorCode forException(Exception ex, HttpStatusCode status) {
         if (ex instanceof NoResourceFoundException || ex instanceof NoHandlerFoundException) {
-            return "not-found";
+            return ErrorCode.NOT_FOUND;
         }
         if (ex instanceof HttpRequestMethodNotSupportedException) {
-            return "method-not-allowed";
+            return ErrorCode.METHOD_NOT_ALLOWED;
         }
         if (ex instanceof HttpMediaTypeNotSupportedException) {
-            return "unsupported-media-type";
+            return ErrorCode.UNSUPPORTED_MEDIA_TYPE;
         }
         if (ex instanceof HttpMediaTypeNotAcceptableException) {
-            return "not-acceptable";
+            return ErrorCode.NOT_ACCEPTABLE;
         }
         if (ex instanceof MissingServletRequestParameterException || ex instanceof MissingRequestHeaderException) {
-            return "missing-parameter";
+            return ErrorCode.MISSING_PARAMETER;
         }
         if (ex instanceof TypeMismatchException) {
-            return "type-mismatch";
+            return ErrorCode.TYPE_MISMATCH;
         }
         if (ex instanceof HandlerMethodValidationException) {
-            return "validation-failed";
+            return ErrorCode.VALIDATION_FAILED;
         }
         return forStatus(status.value());
     }
 
-    static String forStatus(int status) {
+    static ErrorCode forStatus(int status) {
         return switch (status) {
-            case 400 -> "bad-request";
-            case 401 -> "unauthorized";
-            case 403 -> "forbidden";
-            case 404 -> "not-found";
-            case 405 -> "method-not-allowed";
-            case 413 -> "payload-too-large";
-            case 415 -> "unsupported-media-type";
-            case 429 -> "too-many-requests";
-            default -> status >= 500 ? "internal-error" : "client-error";
+            case 400 -> ErrorCode.BAD_REQUEST;
+            case 401 -> ErrorCode.UNAUTHORIZED;
+            case 403 -> ErrorCode.FORBIDDEN;
+            case 404 -> ErrorCode.NOT_FOUND;
+            case 405 -> ErrorCode.METHOD_NOT_ALLOWED;
+            case 413 -> ErrorCode.PAYLOAD_TOO_LARGE;
+            case 415 -> ErrorCode.UNSUPPORTED_MEDIA_TYPE;
+            case 429 -> ErrorCode.TOO_MANY_REQUESTS;
+            default -> status >= 500 ? ErrorCode.INTERNAL_ERROR : ErrorCode.CLIENT_ERROR;
         };
     }
 }

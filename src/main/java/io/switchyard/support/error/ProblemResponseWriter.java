@@ -19,8 +19,9 @@ public class ProblemResponseWriter {
         this.objectMapper = objectMapper;
     }
 
-    public void write(HttpServletRequest request, HttpServletResponse response, HttpStatus status, String code,
-            String detail) throws IOException {
+    public void write(HttpServletRequest request, HttpServletResponse response, ErrorCode code, String detail)
+            throws IOException {
+        HttpStatus status = code.status();
         ProblemDetail problem = Problems.of(status, code, detail);
         Problems.atPath(problem, request.getRequestURI());
         response.setStatus(status.value());

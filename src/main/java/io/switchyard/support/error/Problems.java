@@ -8,14 +8,33 @@ import org.springframework.http.ProblemDetail;
 public final class Problems {
 
     public static final String CODE_PROPERTY = "code";
-    private static final String TYPE_PREFIX = "urn:switchyard:problem:";
+    public static final String LEGACY_CODE_PROPERTY = "legacyCode";
+    public static final String ERRORS_PROPERTY = "errors";
+    public static final String TYPE_PREFIX = "urn:switchyard:problem:";
 
     private Problems() {
     }
 
-    public static ProblemDetail of(HttpStatusCode status, String code, String detail) {
+    /** With the code's own status. */
+    public static ProblemDetail of(ErrorCode code, String detail) {
+        return of(code.status(), code, detail);
+    }
+
+    public static ProblemDetail of(HttpStatusCode status, ErrorCode code, String detail) {
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
         return withCode(problem, code);
+    }
+
+    /** The body of an {@link ApiException}: its code, the previous release's name when renamed, field errors. */
+    public static ProblemDetail of(ApiException ex) {
+        ProblemDetail problem = of(ex.status(), ex.errorCode(), ex.getMessage());
+        if (ex.legacyCode() != null) {
+            problem.setProperty(LEGACY_CODE_PROPERTY, ex.legacyCode());
+        }
+        if (!ex.fieldErrors().isEmpty()) {
+            problem.setProperty(ERRORS_PROPERTY, ex.fieldErrors());
+        }
+        return problem;
     }
 
     /** Sets {@code instance} to the request path, skipping paths that are not valid URIs. */
@@ -28,9 +47,9 @@ public final class Problems {
         return problem;
     }
 
-    public static ProblemDetail withCode(ProblemDetail problem, String code) {
-        problem.setType(URI.create(TYPE_PREFIX + code));
-        problem.setProperty(CODE_PROPERTY, code);
+    public static ProblemDetail withCode(ProblemDetail problem, ErrorCode code) {
+        problem.setType(URI.create(TYPE_PREFIX + code.code()));
+        problem.setProperty(CODE_PROPERTY, code.code());
         return problem;
     }
 }

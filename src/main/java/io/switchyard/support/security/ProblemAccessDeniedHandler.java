@@ -1,10 +1,10 @@
 package io.switchyard.support.security;
 
+import io.switchyard.support.error.ErrorCode;
 import io.switchyard.support.error.ProblemResponseWriter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import org.springframework.http.HttpStatus;
 import org.springframework.security.access.AccessDeniedException;
 import org.springframework.security.web.access.AccessDeniedHandler;
 
@@ -20,6 +20,6 @@ class ProblemAccessDeniedHandler implements AccessDeniedHandler {
     @Override
     public void handle(HttpServletRequest request, HttpServletResponse response,
             AccessDeniedException accessDeniedException) throws IOException {
-        problems.write(request, response, HttpStatus.FORBIDDEN, "forbidden", "Access denied.");
+        problems.write(request, response, ErrorCode.FORBIDDEN, "Access denied.");
     }
 }

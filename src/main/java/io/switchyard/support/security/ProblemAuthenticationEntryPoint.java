@@ -1,12 +1,12 @@
 package io.switchyard.support.security;
 
+import io.switchyard.support.error.ErrorCode;
 import io.switchyard.support.error.ProblemResponseWriter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.HttpStatus;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.oauth2.server.resource.web.BearerTokenAuthenticationEntryPoint;
 import org.springframework.security.web.AuthenticationEntryPoint;
@@ -33,8 +33,7 @@ class ProblemAuthenticationEntryPoint implements AuthenticationEntryPoint {
             log.info("rejected access token for {} {}: {}", request.getMethod(), request.getRequestURI(),
                     authException.getMessage());
         }
-        problems.write(request, response, HttpStatus.UNAUTHORIZED,
-                tokenPresented ? "invalid-token" : "unauthorized",
+        problems.write(request, response, tokenPresented ? ErrorCode.INVALID_TOKEN : ErrorCode.UNAUTHORIZED,
                 tokenPresented ? "Access token is invalid or expired." : "An access token is required.");
     }
 }

@@ -1,5 +1,6 @@
 package io.switchyard.support.web;
 
+import io.switchyard.support.error.ErrorCode;
 import io.switchyard.support.error.PayloadTooLargeException;
 import io.switchyard.support.error.ProblemResponseWriter;
 import jakarta.servlet.FilterChain;
@@ -10,7 +11,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import org.springframework.http.HttpStatus;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -32,7 +32,7 @@ class RequestBodyLimitFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         long declared = request.getContentLengthLong();
         if (declared > maxBytes) {
-            problems.write(request, response, HttpStatus.PAYLOAD_TOO_LARGE, PayloadTooLargeException.CODE,
+            problems.write(request, response, ErrorCode.PAYLOAD_TOO_LARGE,
                     "Request body is larger than " + maxBytes + " bytes.");
             return;
         }

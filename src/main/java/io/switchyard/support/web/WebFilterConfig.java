@@ -1,5 +1,6 @@
 package io.switchyard.support.web;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.switchyard.support.app.AppProperties;
 import io.switchyard.support.error.ProblemResponseWriter;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -22,6 +23,19 @@ class WebFilterConfig {
     FilterRegistrationBean<AppColorHeaderFilter> appColorHeaderFilter(AppProperties app) {
         var registration = new FilterRegistrationBean<>(new AppColorHeaderFilter(app));
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 1);
+        return registration;
+    }
+
+    /** Not a servlet filter of its own: the security chain runs it (before authentication). */
+    @Bean
+    ApiCorsFilter apiCorsFilter(CorsProperties properties, ObjectMapper json) {
+        return new ApiCorsFilter(properties, json);
+    }
+
+    @Bean
+    FilterRegistrationBean<ApiCorsFilter> apiCorsFilterOutsideTheChain(ApiCorsFilter filter) {
+        var registration = new FilterRegistrationBean<>(filter);
+        registration.setEnabled(false);
         return registration;
     }
 

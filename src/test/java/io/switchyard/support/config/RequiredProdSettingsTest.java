@@ -28,8 +28,27 @@ class RequiredProdSettingsTest {
                 () -> check.postProcessEnvironment(env, new SpringApplication()));
 
         assertThat(failure.missing()).containsExactly(
-                "MYSQL_USERNAME", "MYSQL_PASSWORD", "REDIS_HOST", "MONGODB_URI", "JWT_SECRET",
-                "KAKAO_CLIENT_ID", "KAKAO_REDIRECT_URIS");
+                "MYSQL_USERNAME", "MYSQL_PASSWORD", "REDIS_HOST (or REDIS_SENTINEL_MASTER and REDIS_SENTINEL_NODES)",
+                "MONGODB_URI", "JWT_SECRET", "KAKAO_CLIENT_ID", "KAKAO_REDIRECT_URIS");
+    }
+
+    @Test
+    void sentinelMasterAndNodesStandInForRedisHost() {
+        MockEnvironment env = prodWithEverythingBut("REDIS_HOST")
+                .withProperty("REDIS_SENTINEL_MASTER", "switchyard")
+                .withProperty("REDIS_SENTINEL_NODES", "sentinel-0:26379,sentinel-1:26379");
+
+        assertThatNoException().isThrownBy(() -> check.postProcessEnvironment(env, new SpringApplication()));
+    }
+
+    @Test
+    void halfASentinelSetupNamesTheMissingHalfInsteadOfRedisHost() {
+        MockEnvironment env = prodWithEverythingBut("REDIS_HOST").withProperty("REDIS_SENTINEL_MASTER", "switchyard");
+
+        MissingSettingsException failure = catchThrowableOfType(MissingSettingsException.class,
+                () -> check.postProcessEnvironment(env, new SpringApplication()));
+
+        assertThat(failure.missing()).containsExactly("REDIS_SENTINEL_NODES");
     }
 
     @Test
@@ -39,6 +58,13 @@ class RequiredProdSettingsTest {
         env.setActiveProfiles("prod");
 
         assertThatNoException().isThrownBy(() -> check.postProcessEnvironment(env, new SpringApplication()));
+    }
+
+    private static MockEnvironment prodWithEverythingBut(String left) {
+        MockEnvironment env = new MockEnvironment();
+        RequiredProdSettings.REQUIRED.stream().filter(name -> !name.equals(left)).forEach(name -> env.setProperty(name, "value"));
+        env.setActiveProfiles("prod");
+        return env;
     }
 
     @Test

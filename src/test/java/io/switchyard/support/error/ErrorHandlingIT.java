@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
+import java.util.List;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -34,6 +35,23 @@ class ErrorHandlingIT {
         Answer answer = post("/probe/echo", "application/json", "{\"name\": \"x\", ");
 
         answer.assertProblem(400, "malformed-body");
+    }
+
+    @Test
+    void duplicateJsonKeyIs400() throws Exception {
+        Answer answer = post("/probe/echo", "application/json", "{\"name\": \"x\", \"count\": 1, \"count\": 2}");
+
+        answer.assertProblem(400, "malformed-body");
+    }
+
+    @Test
+    void pathsTomcatRefusesItselfGetProblemJsonToo() throws Exception {
+        for (String path : List.of("/api/rooms/%00", "/%00", "/api/%2e%2e/%00x")) {
+            Answer answer = get(path);
+
+            assertThat(answer.status()).as(path).isEqualTo(400);
+            answer.assertProblem(400, "bad-request");
+        }
     }
 
     @Test

@@ -42,12 +42,15 @@ class ComposeTest {
     }
 
     @Test
-    void everyPortIsBoundToLoopback() {
+    void everyPortIsBoundToTheBindAddressLoopbackByDefault() throws Exception {
         SERVICES.forEach((name, svc) -> {
             for (Object port : (List<Object>) svc.getOrDefault("ports", List.of())) {
-                assertTrue(String.valueOf(port).startsWith("127.0.0.1:"), name + " publishes " + port);
+                assertTrue(String.valueOf(port).startsWith("${ELK_BIND_ADDRESS:-127.0.0.1}:"), name + " publishes " + port);
             }
         });
+        Properties env = new Properties();
+        env.load(Files.newBufferedReader(ELK.resolve(".env")));
+        assertEquals("127.0.0.1", env.getProperty("ELK_BIND_ADDRESS"), "loopback unless the operator opens it");
     }
 
     @Test

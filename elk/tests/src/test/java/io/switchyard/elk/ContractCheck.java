@@ -71,6 +71,16 @@ final class ContractCheck {
         if (v.isNull()) {
             return null;
         }
+        if (v.isArray()) {
+            // Elasticsearch indexes an array as several values of the field's type.
+            for (JsonNode item : v) {
+                String problem = check(type, item);
+                if (problem != null) {
+                    return "array item " + problem;
+                }
+            }
+            return null;
+        }
         switch (type) {
             case "keyword", "text":
                 return v.isTextual() ? null : "not a string";

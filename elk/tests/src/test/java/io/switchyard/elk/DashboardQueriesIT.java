@@ -1,19 +1,11 @@
 package io.switchyard.elk;
 
-import static org.codelibs.elasticsearch.runner.ElasticsearchClusterRunner.newConfigs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -24,15 +16,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.codelibs.elasticsearch.runner.ElasticsearchClusterRunner;
-import org.elasticsearch.http.HttpServerTransport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * A real Elasticsearch node (7.10, in this JVM, bound to 127.0.0.1) gets the index templates and a
+ * A real Elasticsearch node (the version production pins, started by tests/elk/run.sh) gets the index templates and a
  * day of sample events: nginx access lines and app log lines passed through the Logstash filter
  * emulation, deploy events written by the real emit_deploy_event. Then the dashboard's own queries,
  * read from the saved objects NDJSON, must return the numbers the sample was built with.
@@ -43,34 +33,15 @@ class DashboardQueriesIT {
     private static final DateTimeFormatter DAY_SUFFIX = DateTimeFormatter.ofPattern("yyyy.MM.dd").withZone(ZoneOffset.UTC);
     private static final DateTimeFormatter MONTH_SUFFIX = DateTimeFormatter.ofPattern("yyyy.MM").withZone(ZoneOffset.UTC);
 
-    private ElasticsearchClusterRunner runner;
-    private Path basePath;
-    private String es;
-    private final HttpClient http = HttpClient.newHttpClient();
     private final SavedObjects objects = new SavedObjects();
     private final List<ObjectNode> nginx = new ArrayList<>();
     private final List<ObjectNode> app = new ArrayList<>();
+    private final List<ObjectNode> metrics = new ArrayList<>();
     private List<ObjectNode> deploys;
 
     @BeforeAll
-    void startNodeAndIndexTheSampleDay() throws Exception {
-        basePath = Files.createTempDirectory("switchyard-es");
-        runner = new ElasticsearchClusterRunner();
-        runner.onBuild((index, settings) -> {
-            settings.put("network.host", "127.0.0.1");
-            settings.put("cluster.routing.allocation.disk.threshold_enabled", false);
-            settings.put("action.auto_create_index", true);
-        });
-        runner.build(newConfigs().basePath(basePath.toString()).numOfNode(1).clusterName("switchyard-it").disableESLogger());
-        runner.ensureYellow();
-        int port = runner.getNode(0).injector().getInstance(HttpServerTransport.class)
-                .boundAddress().publishAddress().getPort();
-        es = "http://127.0.0.1:" + port;
-
-        for (Map.Entry<String, JsonNode> t : IndexTemplates.all().entrySet()) {
-            JsonNode r = call("PUT", "/_index_template/" + t.getKey(), IndexTemplates.withoutIlm(t.getValue()).toString());
-            assertTrue(r.path("acknowledged").asBoolean(), "template " + t.getKey() + ": " + r);
-        }
+    void indexTheSampleDay() throws Exception {
+        IndexTemplates.putAll();
 
         SampleDay day = new SampleDay();
         PipelineEmulator nginxPipeline = new PipelineEmulator(Repo.elk().resolve("logstash/pipeline/nginx-access.conf"));
@@ -78,24 +49,25 @@ class DashboardQueriesIT {
         PipelineEmulator deployPipeline = new PipelineEmulator(Repo.elk().resolve("logstash/pipeline/deploy-events.conf"));
         day.nginxRaw.forEach(l -> nginx.add(nginxPipeline.apply(l)));
         day.appLogs.forEach(l -> app.add(appPipeline.apply(l)));
+        PipelineEmulator metricsPipeline = new PipelineEmulator(Repo.elk().resolve("logstash/pipeline/host-metrics.conf"));
+        day.hostMetrics.forEach(l -> metrics.add(metricsPipeline.apply(l)));
         deploys = day.deployEvents().stream().map(deployPipeline::apply).toList();
 
         StringBuilder bulk = new StringBuilder();
         appendBulk(bulk, nginx, "switchyard-nginx-access-", DAY_SUFFIX);
         appendBulk(bulk, app, "switchyard-app-logs-", DAY_SUFFIX);
+        appendBulk(bulk, metrics, "switchyard-host-metrics-", DAY_SUFFIX);
         appendBulk(bulk, deploys, "switchyard-deploy-events-", MONTH_SUFFIX);
         JsonNode result = call("POST", "/_bulk?refresh=true", bulk.toString());
         assertFalse(result.path("errors").asBoolean(true), "bulk errors: " + firstBulkError(result));
-        System.out.println("[DashboardQueriesIT] Elasticsearch " + call("GET", "/", null).path("version").path("number").asText()
-                + " at " + es + ": indexed nginx=" + nginx.size() + " app=" + app.size() + " deploy=" + deploys.size());
+        System.out.println("[DashboardQueriesIT] Elasticsearch " + EsNode.version()
+                + " at " + EsNode.url() + ": indexed nginx=" + nginx.size() + " app=" + app.size() + " deploy=" + deploys.size());
     }
 
     @AfterAll
-    void stopNode() throws IOException {
-        if (runner != null) {
-            runner.close();
-            runner.clean();
-        }
+    void deleteTheSampleDay() throws Exception {
+        EsNode.deleteIndices("switchyard-nginx-access-2026.11.20,switchyard-app-logs-2026.11.20,switchyard-deploy-events-2026.11,"
+                + "switchyard-host-metrics-2026.11.20");
     }
 
     @Test
@@ -105,8 +77,8 @@ class DashboardQueriesIT {
         assertEquals("integer", mapping.path("status").path("type").asText());
         assertEquals("float", mapping.path("upstream_response_time").path("type").asText());
         assertEquals("ip", mapping.path("remote_addr").path("type").asText());
-        assertEquals(nginx.size(), count("switchyard-nginx-access-*"));
-        assertEquals(app.size(), count("switchyard-app-logs-*"));
+        assertEquals(nginx.size(), count("switchyard-nginx-access-2026.11.20"));
+        assertEquals(app.size(), count("switchyard-app-logs-2026.11.20"));
         assertEquals(deploys.size(), count("switchyard-deploy-events-2026.11"));
         assertEquals(1447, nginx.size());
     }
@@ -121,12 +93,13 @@ class DashboardQueriesIT {
             }
         }
         Map<String, Long> expected = nginx.stream()
-                .filter(d -> d.path("status").asInt() >= 500 && d.path("status").asInt() <= 599 && d.has("app_color"))
-                .collect(Collectors.groupingBy(d -> hourOf(d) + " " + d.path("app_color").asText(), TreeMap::new, Collectors.counting()));
+                .filter(d -> d.path("status").asInt() >= 500 && d.path("status").asInt() <= 599 && d.has("upstream_color"))
+                .collect(Collectors.groupingBy(d -> hourOf(d) + " " + d.path("upstream_color").asText(), TreeMap::new, Collectors.counting()));
         assertEquals(expected, actual);
         System.out.println("[DashboardQueriesIT] 5xx by color and hour: " + actual);
-        // The sample's story: blue's 500s at 03:00, green's 502s right after the switch at 12:00.
-        assertEquals(Map.of("2026-11-20T03 blue", 3L, "2026-11-20T12 green", 10L), actual);
+        // The sample's story: blue's 500s at 03:00, green's 502s right after the switch at 12:00, and
+        // the two 504s nginx generated itself at 18:00 (no X-App-Color): counted for green, where nginx routed them.
+        assertEquals(Map.of("2026-11-20T03 blue", 3L, "2026-11-20T12 green", 10L, "2026-11-20T18 green", 2L), actual);
     }
 
     @Test
@@ -138,8 +111,8 @@ class DashboardQueriesIT {
                 actual.put(hourKey(hour) + " " + color.path("key").asText(), color.path("1").path("values").path("95.0").asDouble());
             }
         }
-        Map<String, List<Double>> samples = nginx.stream().filter(d -> d.has("upstream_response_time") && d.has("app_color"))
-                .collect(Collectors.groupingBy(d -> hourOf(d) + " " + d.path("app_color").asText(), TreeMap::new,
+        Map<String, List<Double>> samples = nginx.stream().filter(d -> d.has("upstream_response_time") && d.has("upstream_color"))
+                .collect(Collectors.groupingBy(d -> hourOf(d) + " " + d.path("upstream_color").asText(), TreeMap::new,
                         Collectors.mapping(d -> d.path("upstream_response_time").asDouble(), Collectors.toList())));
         assertEquals(samples.keySet(), actual.keySet());
         assertEquals(24, actual.size());
@@ -187,12 +160,45 @@ class DashboardQueriesIT {
                 }
             }
             boolean only5xx = series.equals("errors-5xx");
-            Map<String, Long> expected = nginx.stream().filter(d -> d.has("app_color"))
+            Map<String, Long> expected = nginx.stream().filter(d -> d.has("upstream_color"))
                     .filter(d -> !only5xx || d.path("status").asInt() / 100 == 5)
-                    .collect(Collectors.groupingBy(d -> d.path("app_color").asText() + " " + hourOf(d), TreeMap::new,
+                    .collect(Collectors.groupingBy(d -> d.path("upstream_color").asText() + " " + hourOf(d), TreeMap::new,
                             Collectors.counting()));
             assertEquals(expected, actual, series);
         }
+    }
+
+    @Test
+    void diskUsedByHostAndMount() throws Exception {
+        JsonNode aggs = search(objects.aggBased("switchyard-disk-used-by-mount", SampleDay.DAY, SampleDay.DAY_END));
+        Map<String, Double> actual = new TreeMap<>();
+        for (JsonNode hour : aggs.path("2").path("buckets")) {
+            for (JsonNode host : hour.path("3").path("buckets")) {
+                for (JsonNode mount : host.path("4").path("buckets")) {
+                    actual.put(hourKey(hour) + " " + host.path("key").asText() + " " + mount.path("key").asText(),
+                            mount.path("1").path("value").asDouble());
+                }
+            }
+        }
+        assertEquals(48, actual.size(), "24 hours x 2 mounts: " + actual.keySet());
+        for (int h = 0; h < 24; h++) {
+            String hour = String.format("2026-11-20T%02d app-1 ", h);
+            assertEquals(SampleDay.rootUsedPct(h, 50), actual.get(hour + "/"), 0.01, "max of the hour, root, " + h + "h");
+            assertEquals(30.0, actual.get(hour + "/srv"), 0.01);
+        }
+        System.out.println("[DashboardQueriesIT] disk used by mount: 48 host-mount-hours, root 00h="
+                + actual.get("2026-11-20T00 app-1 /") + "% 23h=" + actual.get("2026-11-20T23 app-1 /") + "%");
+    }
+
+    @Test
+    void dockerImagesAndVolumes() throws Exception {
+        JsonNode aggs = search(objects.aggBased("switchyard-docker-usage", SampleDay.DAY, SampleDay.DAY_END));
+        JsonNode hours = aggs.path("3").path("buckets");
+        assertEquals(24, hours.size());
+        JsonNode last = hours.get(23).path("4").path("buckets").get(0);
+        assertEquals("app-1", last.path("key").asText());
+        assertEquals(3_300_000_000L, last.path("1").path("value").asLong(), "images bytes at 23h");
+        assertEquals(500_000_000L, last.path("2").path("value").asLong(), "volumes bytes");
     }
 
     @Test
@@ -308,14 +314,7 @@ class DashboardQueriesIT {
         return "none";
     }
 
-    private JsonNode call(String method, String path, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(es + path)).header("Content-Type",
-                path.startsWith("/_bulk") ? "application/x-ndjson" : "application/json");
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() >= 300) {
-            throw new AssertionError(method + " " + path + " -> " + r.statusCode() + ": " + r.body());
-        }
-        return Repo.parse(r.body());
+    private static JsonNode call(String method, String path, String body) throws Exception {
+        return EsNode.call(method, path, body);
     }
 }

@@ -32,7 +32,7 @@ class IndexTemplateContractTest {
     /** Keys of log_format switchyard_json in the contract. */
     static final Set<String> NGINX_CONTRACT_KEYS = new TreeSet<>(List.of(
             "time", "remote_addr", "method", "uri", "status", "body_bytes_sent", "request_time", "upstream_addr",
-            "upstream_status", "upstream_response_time", "app_color", "env", "user_agent", "request_id"));
+            "upstream_status", "upstream_response_time", "upstream_color", "app_color", "env", "user_agent", "request_id"));
 
     private static final Path PIPELINES = Repo.elk().resolve("logstash/pipeline");
 
@@ -77,6 +77,67 @@ class IndexTemplateContractTest {
         ObjectNode indexed = new PipelineEmulator(PIPELINES.resolve("deploy-events.conf")).apply(event);
         assertStrict(mappings, indexed);
         assertEquals("switchyard.deploy", indexed.path("event").path("dataset").asText());
+    }
+
+    /** emit_backup_event's real lines (every key it knows, numbers as numbers) and the fixture share the deploy-events index. */
+    @Test
+    void backupEventsFromBackupEventJsonMatchTheMappingAfterThePipeline() {
+        Repo.Result r = Repo.bash("source scripts/lib/common.sh; source scripts/lib/backup-events.sh;"
+                + " backup_event_json failed env=prod kind=scheduled snapshot=4f1c2d3e9a8b7c6d stores='mysql redis mongo'"
+                + " image=switchyard:1.4.0 project=switchyard-data repository=s3:backups.example/sy host=app-1"
+                + " message='restic exited 1' duration_ms=812 bytes=5234 added_bytes=12 exit_code=5 age_s=3",
+                Map.of(), java.time.Duration.ofSeconds(30));
+        assertEquals(0, r.exitCode(), r.stderr());
+        JsonNode event = Repo.parse(r.stdout().trim());
+        Set<String> expected = new TreeSet<>(List.of("@timestamp", "event.kind", "event.action", "event.outcome",
+                "backup.env", "backup.kind", "backup.snapshot", "backup.stores", "backup.image", "backup.project",
+                "backup.repository", "backup.host", "backup.message", "backup.duration_ms", "backup.bytes",
+                "backup.added_bytes", "backup.exit_code", "backup.age_s"));
+        assertEquals(expected, new TreeSet<>(ContractCheck.flatten(event).keySet()), "fields of " + event);
+        assertTrue(event.path("backup").path("bytes").isNumber(), "numbers stay numbers: " + event);
+        JsonNode mappings = IndexTemplates.mappings(IndexTemplates.DEPLOY_EVENTS);
+        PipelineEmulator pipeline = new PipelineEmulator(PIPELINES.resolve("deploy-events.conf"));
+        List<JsonNode> events = new java.util.ArrayList<>(Fixtures.jsonLines("backup-events.jsonl"));
+        events.add(event);
+        for (JsonNode line : events) {
+            assertStrict(mappings, line);
+            ObjectNode indexed = pipeline.apply(line);
+            assertStrict(mappings, indexed);
+            assertEquals("switchyard.backup", indexed.path("event").path("dataset").asText(), "dataset of " + indexed);
+            assertFalse(indexed.has("tags"), "a backup event is expected on this input: " + indexed);
+        }
+    }
+
+    /** scripts/disk-report.sh's real output (df, docker and Docker's API stubbed on PATH) matches the host-metrics template. */
+    @Test
+    void diskFiguresFromDiskReportMatchTheMappingAfterThePipeline() throws IOException {
+        Path bin = Files.createTempDirectory("disk-report-stubs");
+        Files.writeString(bin.resolve("df"), "#!/usr/bin/env bash\necho 'Mounted on 1B-blocks Used Avail'\n"
+                + "case \"${!#}\" in /srv*) echo '/srv 2000 500 1500' ;; *) echo '/ 1000 910 90' ;; esac\n");
+        Files.writeString(bin.resolve("docker"), "#!/usr/bin/env bash\ncase \"$1 $2\" in 'info -f') echo /var/lib/docker ;;"
+                + " 'volume inspect') echo /srv/docker/volumes/es/_data ;; *) exit 1 ;; esac\n");
+        Files.writeString(bin.resolve("curl"), "#!/usr/bin/env bash\necho '{\"LayersSize\":5000,\"Images\":[{}],"
+                + "\"Volumes\":[{\"UsageData\":{\"Size\":700}}],\"Containers\":[{\"SizeRw\":30}],\"BuildCache\":[]}'\n");
+        for (String stub : List.of("df", "docker", "curl")) {
+            assertTrue(bin.resolve(stub).toFile().setExecutable(true));
+        }
+        Repo.Result r = Repo.bash("scripts/disk-report.sh --stdout prod", Map.of("PATH", bin + ":" + System.getenv("PATH"),
+                "DISK_REPORT_HOST_NAME", "app-1"), java.time.Duration.ofSeconds(30));
+        assertEquals(0, r.exitCode(), r.stderr());
+        JsonNode mappings = IndexTemplates.mappings(IndexTemplates.HOST_METRICS);
+        PipelineEmulator pipeline = new PipelineEmulator(PIPELINES.resolve("host-metrics.conf"));
+        Set<String> datasets = new TreeSet<>();
+        for (String line : r.stdoutLines()) {
+            JsonNode raw = Repo.parse(line);
+            assertStrict(mappings, raw);
+            ObjectNode indexed = pipeline.apply(raw);
+            assertStrict(mappings, indexed);
+            datasets.add(indexed.path("event").path("dataset").asText());
+            assertEquals("app-1", indexed.path("host").path("name").asText());
+        }
+        assertEquals(3, r.stdoutLines().size(), "root+docker share /, the ES volume on /srv, one Docker line: " + r.stdout());
+        assertEquals(Set.of("switchyard.disk", "switchyard.docker"), datasets);
+        assertTrue(r.stdout().contains("\"roles\":[\"root\",\"docker\"]") && r.stdout().contains("\"used_pct\":91"), r.stdout());
     }
 
     @Test

@@ -19,6 +19,7 @@ final class IndexTemplates {
     static final String APP_LOGS = "switchyard-app-logs";
     static final String NGINX_ACCESS = "switchyard-nginx-access";
     static final String DEPLOY_EVENTS = "switchyard-deploy-events";
+    static final String HOST_METRICS = "switchyard-host-metrics";
 
     private IndexTemplates() {
     }
@@ -105,6 +106,19 @@ final class IndexTemplates {
                 out.put(path, def.path("type").asText("object"));
                 def.path("fields").fields().forEachRemaining(
                         f -> out.put(path + "." + f.getKey(), f.getValue().path("type").asText()));
+            }
+        }
+    }
+
+    /**
+     * PUTs every template on the test node (EsNode) as setup.sh does, minus the ILM setting: the node has no
+     * ILM module (not on Maven Central), so index.lifecycle.name would be an unknown setting there.
+     */
+    static void putAll() throws Exception {
+        for (Map.Entry<String, JsonNode> t : all().entrySet()) {
+            JsonNode r = EsNode.call("PUT", "/_index_template/" + t.getKey(), withoutIlm(t.getValue()).toString());
+            if (!r.path("acknowledged").asBoolean()) {
+                throw new AssertionError("template " + t.getKey() + ": " + r);
             }
         }
     }

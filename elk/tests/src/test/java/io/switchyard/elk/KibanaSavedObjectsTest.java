@@ -56,7 +56,7 @@ class KibanaSavedObjectsTest {
                 assertEquals(o.path("attributes").path("title").asText(), SavedObjects.visState(o).path("title").asText());
             }
         }
-        assertEquals(Map.of("dashboard", 1L, "index-pattern", 3L, "search", 1L, "visualization", 4L), byType);
+        assertEquals(Map.of("dashboard", 1L, "index-pattern", 4L, "search", 1L, "visualization", 6L), byType);
     }
 
     @Test
@@ -79,7 +79,8 @@ class KibanaSavedObjectsTest {
         Set<String> targets = new TreeSet<>();
         dashboard.path("references").forEach(r -> targets.add(r.path("id").asText()));
         assertEquals(new TreeSet<>(List.of("switchyard-requests-5xx-by-color", "switchyard-5xx-by-color",
-                "switchyard-p95-upstream-by-color", "switchyard-top-errors", "switchyard-deploy-events-search")), targets);
+                "switchyard-p95-upstream-by-color", "switchyard-top-errors", "switchyard-deploy-events-search",
+                "switchyard-disk-used-by-mount", "switchyard-docker-usage")), targets);
     }
 
     @Test

@@ -12,8 +12,21 @@ import java.util.Map;
  */
 final class LogstashConfig {
 
-    /** A plugin occurrence: section, name, attributes (values as parsed Java objects). */
-    record Plugin(String section, String name, Map<String, Object> attributes, int line, boolean conditional) {
+    /**
+     * A plugin occurrence: section, name, attributes (values as parsed Java objects) and the guards of the
+     * branches it sits in, outermost first (empty outside any if).
+     */
+    record Plugin(String section, String name, Map<String, Object> attributes, int line, List<Guard> guards) {
+        boolean conditional() {
+            return !guards.isEmpty();
+        }
+    }
+
+    /**
+     * One condition of an enclosing branch: its index in conditions() (Logstash evaluates it once, when the
+     * event reaches the if), as written, and whether it must hold (false: an earlier if/else-if won).
+     */
+    record Guard(int id, String condition, boolean holds) {
     }
 
     /** A bareword value (unquoted), kept apart from quoted strings. */
@@ -38,7 +51,8 @@ final class LogstashConfig {
     private int pos;
     private final List<Plugin> plugins = new ArrayList<>();
     private final List<String> conditions = new ArrayList<>();
-    private int branchDepth;
+    /** The guards of the branch being parsed, outermost first. */
+    private final List<Guard> guards = new ArrayList<>();
 
     private LogstashConfig(String src) {
         this.src = src;
@@ -90,7 +104,7 @@ final class LogstashConfig {
                 String name = name();
                 ws();
                 Map<String, Object> attrs = pluginBody();
-                plugins.add(new Plugin(section, name, attrs, line, branchDepth > 0));
+                plugins.add(new Plugin(section, name, attrs, line, List.copyOf(guards)));
             }
             ws();
         }
@@ -117,47 +131,55 @@ final class LogstashConfig {
         return attrs;
     }
 
+    /** if / else if / else: each block is guarded by its own condition and the negation of every earlier one. */
     private void branch(String section) {
-        branchDepth++;
+        int outer = guards.size();
         try {
-            branchBody(section);
+            keyword("if");
+            ws();
+            conditions.add(condition());
+            int first = conditions.size() - 1;
+            ws();
+            guardedBlock(section, outer, List.of(), first);
+            List<Integer> earlier = new ArrayList<>(List.of(first));
+            int save = pos;
+            ws();
+            while (lookingAtKeyword("else")) {
+                keyword("else");
+                ws();
+                boolean elseIf = lookingAtKeyword("if");
+                int cond = -1;
+                if (elseIf) {
+                    keyword("if");
+                    ws();
+                    conditions.add(condition());
+                    cond = conditions.size() - 1;
+                    ws();
+                }
+                guardedBlock(section, outer, earlier, cond);
+                save = pos;
+                ws();
+                if (!elseIf) {
+                    break; // a plain else ends the chain
+                }
+                earlier.add(cond);
+            }
+            pos = save;
         } finally {
-            branchDepth--;
+            guards.subList(outer, guards.size()).clear();
         }
     }
 
-    private void branchBody(String section) {
-        keyword("if");
-        ws();
-        conditions.add(condition());
-        ws();
+    private void guardedBlock(String section, int outer, List<Integer> failed, int condition) {
+        guards.subList(outer, guards.size()).clear();
+        failed.forEach(c -> guards.add(new Guard(c, conditions.get(c), false)));
+        if (condition >= 0) {
+            guards.add(new Guard(condition, conditions.get(condition), true));
+        }
         expect('{');
         ws();
         block(section);
         expect('}');
-        int save = pos;
-        ws();
-        while (lookingAtKeyword("else")) {
-            keyword("else");
-            ws();
-            boolean elseIf = lookingAtKeyword("if");
-            if (elseIf) {
-                keyword("if");
-                ws();
-                conditions.add(condition());
-                ws();
-            }
-            expect('{');
-            ws();
-            block(section);
-            expect('}');
-            save = pos;
-            ws();
-            if (!elseIf) {
-                break; // a plain else ends the chain
-            }
-        }
-        pos = save;
     }
 
     private String condition() {

@@ -57,7 +57,7 @@ class LogstashPipelineTest {
     @Test
     void everyPipelineParsesAndUsesOnlyKnownPluginsAndOptions() throws IOException {
         List<Path> files = pipelineFiles();
-        assertEquals(3, files.size(), "app logs, nginx access, deploy events: " + files);
+        assertEquals(4, files.size(), "app logs, nginx access, deploy events, host metrics: " + files);
         for (Path file : files) {
             LogstashConfig config = LogstashConfig.parse(Repo.read(file));
             Set<String> sections = new TreeSet<>();
@@ -146,7 +146,7 @@ class LogstashPipelineTest {
                         file.getFileName() + " uses ${" + m.group(1) + "} without default and compose does not set it");
             }
         }
-        assertEquals(Set.of("5000", "5001"), inputPorts);
+        assertEquals(Set.of("5000", "5001", "5002", "5003"), inputPorts);
         assertEquals(inputPorts, published);
     }
 
@@ -163,6 +163,7 @@ class LogstashPipelineTest {
         // 429 from nginx itself: no upstream, so no upstream fields and no color at all.
         assertNull(out.get(1).get("upstream_response_time"));
         assertNull(out.get(1).get("app_color"));
+        assertNull(out.get(1).get("upstream_color"));
         assertNull(out.get(1).get("upstream_addr"));
         assertEquals(0.0, out.get(1).get("request_time").doubleValue(), 1e-9);
         // A retried request: upstream times summed, statuses kept as nginx wrote them.
@@ -173,6 +174,10 @@ class LogstashPipelineTest {
         assertNull(out.get(3).get("app_color"));
         assertFalse(out.get(3).has("user_agent"));
         assertEquals(504, out.get(3).get("status").intValue());
+        // nginx's own 504: no app answered (no app_color), but the routed color is kept.
+        assertEquals("green", out.get(3).get("upstream_color").asText());
+        assertEquals("green", out.get(0).get("upstream_color").asText());
+        assertEquals("blue", out.get(2).get("upstream_color").asText());
         // Quoted numbers (a log_format that quotes every value) work too.
         ObjectNode numeric = pipeline.apply(Repo.parse(
                 "{\"time\":\"2026-11-21T21:40:00+00:00\",\"status\":\"200\",\"request_time\":\"0.5\",\"upstream_response_time\":\"0.25\"}"));

@@ -110,6 +110,9 @@ class NginxAccessLogIT {
                     server {
                         listen 127.0.0.1:%5$d;
                         set $switchyard_env test;
+                        # As the site template renders them: green is the live backend, blue is down.
+                        set $switchyard_blue_port %4$d;
+                        set $switchyard_green_port %3$d;
                         access_log %6$s switchyard_json;
                         location = /api/auth/kakao { return 429; }
                         location /dead/ { proxy_pass http://switchyard_dead/; }
@@ -137,6 +140,7 @@ class NginxAccessLogIT {
         requests.put("/api/boom", 500);
         requests.put("/api/auth/kakao", 429);
         requests.put("/dead/api/home", 502);
+        requests.put("/ws?access_token=secret-jwt-value", 200);
         for (Map.Entry<String, Integer> r : requests.entrySet()) {
             assertEquals(r.getValue(), status(client, base + r.getKey(), "Mozilla/5.0 \"quoted\" agent"), r.getKey());
         }
@@ -158,21 +162,28 @@ class NginxAccessLogIT {
             IndexTemplateContractTest.assertStrict(mappings, indexed);
             assertEquals("test", indexed.path("env").asText());
             byUri.put(raw.path("uri").asText(), indexed);
+            assertFalse(raw.toString().contains("secret-jwt-value") || raw.path("uri").asText().contains("?"),
+                    "no query string (tokens) in the access log: " + raw);
         }
+        assertTrue(byUri.containsKey("/ws"), "the /ws request is logged by its path: " + byUri.keySet());
+        assertTrue(byUri.containsKey("/api/home"), "logged without its query: " + byUri.keySet());
         for (String uri : List.of("/api/home?page=1", "/api/users/me", "/api/boom")) {
-            ObjectNode d = byUri.get(uri);
+            ObjectNode d = byUri.get(uri.replaceFirst("\\?.*", ""));
             assertEquals(requests.get(uri).intValue(), d.path("status").intValue(), uri);
             assertEquals("green", d.path("app_color").asText(), "color from X-App-Color: " + d);
+            assertEquals("green", d.path("upstream_color").asText(), "color nginx routed to: " + d);
             assertTrue(d.path("upstream_response_time").isNumber(), "upstream time is a number: " + d);
             assertTrue(d.path("request_time").isNumber(), d.toString());
         }
         ObjectNode limited = byUri.get("/api/auth/kakao");
         assertEquals(429, limited.path("status").intValue());
-        assertFalse(limited.has("app_color") || limited.has("upstream_response_time") || limited.has("upstream_addr"),
+        assertFalse(limited.has("app_color") || limited.has("upstream_color") || limited.has("upstream_response_time")
+                        || limited.has("upstream_addr"),
                 "nginx answered itself: no upstream fields " + limited);
         ObjectNode dead = byUri.get("/dead/api/home");
         assertEquals(502, dead.path("status").intValue());
-        assertFalse(dead.has("app_color"), "no app answered, no color: " + dead);
+        assertFalse(dead.has("app_color"), "no app answered, no app header: " + dead);
+        assertEquals("blue", dead.path("upstream_color").asText(), "nginx's own 502 counts for the color it routed to: " + dead);
         assertEquals("Mozilla/5.0 \"quoted\" agent", byUri.get("/api/boom").path("user_agent").asText());
 
         // The hand-written sample day and fixtures must look like what nginx really writes.

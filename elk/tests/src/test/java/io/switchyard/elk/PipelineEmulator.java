@@ -7,15 +7,19 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jruby.embed.LocalContextScope;
 import org.jruby.embed.LocalVariableBehavior;
 import org.jruby.embed.ScriptingContainer;
 
 /**
- * Applies the unconditional filters of one of our Logstash pipeline files to an event, the way
- * Logstash would: the ruby filter's own code runs in JRuby (Logstash's runtime) against a small
- * event object with get/set/remove; date, mutate(add_field) and de_dot are emulated from their
- * configured attributes. Any other plugin fails the test: it would need an emulation first.
+ * Applies the filters of one of our Logstash pipeline files to an event, the way Logstash would: the
+ * ruby filter's own code runs in JRuby (Logstash's runtime) against a small event object with
+ * get/set/remove; date, mutate(add_field, add_tag), de_dot and drop are emulated from their configured
+ * attributes. A filter inside if/else runs when its branch's conditions hold; conditions are evaluated
+ * for the forms our pipelines use ([field][ref] == / != "string", "string" in [field]). Any other plugin
+ * or condition fails the test: it would need an emulation first.
  */
 final class PipelineEmulator {
 
@@ -37,7 +41,7 @@ final class PipelineEmulator {
 
     PipelineEmulator(Path conf) {
         for (LogstashConfig.Plugin p : LogstashConfig.parse(Repo.read(conf)).plugins()) {
-            if (p.section().equals("filter") && !p.conditional()) {
+            if (p.section().equals("filter")) {
                 filters.add(p);
             }
         }
@@ -47,19 +51,76 @@ final class PipelineEmulator {
         return filters;
     }
 
+    /** The event after the filters; null when a drop filter dropped it. */
     ObjectNode apply(JsonNode input) {
         ObjectNode event = input.deepCopy();
         int rubyIndex = 0;
+        // Each condition is evaluated once, when the event reaches its if (the first filter inside it).
+        Map<Integer, Boolean> evaluated = new java.util.HashMap<>();
         for (LogstashConfig.Plugin p : filters) {
+            boolean runs = true;
+            for (LogstashConfig.Guard g : p.guards()) {
+                if (!runs) {
+                    break;
+                }
+                if (!evaluated.containsKey(g.id())) {
+                    evaluated.put(g.id(), holds(g.condition(), event));
+                }
+                runs = evaluated.get(g.id()) == g.holds();
+            }
+            if (p.name().equals("ruby")) {
+                rubyIndex++;
+            }
+            if (!runs) {
+                continue;
+            }
             switch (p.name()) {
                 case "date" -> date(p, event);
-                case "ruby" -> event = ruby(p, rubyIndex++, event);
+                case "ruby" -> event = ruby(p, rubyIndex - 1, event);
                 case "mutate" -> mutate(p, event);
                 case "de_dot" -> deDot(p, event);
+                case "drop" -> {
+                    return null;
+                }
                 default -> throw new AssertionError("no emulation for filter plugin " + p.name() + " (line " + p.line() + ")");
             }
         }
         return event;
+    }
+
+    private static final Pattern COMPARE = Pattern.compile("((?:\\[[^\\]]+\\])+)\\s*(==|!=)\\s*\"([^\"]*)\"");
+    private static final Pattern IN = Pattern.compile("\"([^\"]*)\"\\s+(in|not in)\\s+((?:\\[[^\\]]+\\])+)");
+
+    /** A condition of our pipelines on the event; an unknown form fails the test. */
+    static boolean holds(String condition, JsonNode event) {
+        Matcher m = COMPARE.matcher(condition.trim());
+        if (m.matches()) {
+            JsonNode v = fieldRef(event, m.group(1));
+            boolean equal = v != null && v.isValueNode() && v.asText().equals(m.group(3));
+            return m.group(2).equals("==") == equal;
+        }
+        m = IN.matcher(condition.trim());
+        if (m.matches()) {
+            JsonNode v = fieldRef(event, m.group(3));
+            boolean found = false;
+            if (v != null && v.isArray()) {
+                for (JsonNode item : v) {
+                    found |= item.asText().equals(m.group(1));
+                }
+            } else if (v != null && v.isTextual()) {
+                found = v.asText().contains(m.group(1));
+            }
+            return m.group(2).equals("in") == found;
+        }
+        throw new AssertionError("no emulation for the condition: " + condition);
+    }
+
+    private static JsonNode fieldRef(JsonNode event, String ref) {
+        JsonNode node = event;
+        for (String part : ref.substring(1, ref.length() - 1).split("\\]\\[")) {
+            node = node == null ? null : node.get(part);
+        }
+        return node;
     }
 
     private static void date(LogstashConfig.Plugin p, ObjectNode event) {

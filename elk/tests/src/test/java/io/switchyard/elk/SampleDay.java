@@ -22,6 +22,8 @@ final class SampleDay {
 
     final List<ObjectNode> nginxRaw = new ArrayList<>();
     final List<ObjectNode> appLogs = new ArrayList<>();
+    /** Disk figures as scripts/disk-report.sh writes them: every 10 minutes, host app-1. */
+    final List<ObjectNode> hostMetrics = new ArrayList<>();
     final List<DeployEvents.Call> deployCalls = new ArrayList<>();
     /** Timestamp for each deploy call, same order. */
     final List<Instant> deployTimes = new ArrayList<>();
@@ -30,6 +32,41 @@ final class SampleDay {
         nginx();
         appLogs();
         deploys();
+        hostMetrics();
+    }
+
+    /** The root file system fills from 40 % (00:00) by 2 points an hour; the Elasticsearch volume stays at 30 %. */
+    static double rootUsedPct(int hour, int minute) {
+        return Math.round((40 + 2 * hour + minute / 30.0) * 10) / 10.0;
+    }
+
+    private void hostMetrics() {
+        long size = 100L * 1024 * 1024 * 1024;
+        for (int m = 0; m < 1440; m += 10) {
+            Instant t = at(m / 60, m % 60, 30);
+            for (String mount : List.of("/", "/srv")) {
+                double pct = mount.equals("/") ? rootUsedPct(m / 60, m % 60) : 30.0;
+                ObjectNode n = Repo.JSON.createObjectNode();
+                n.put("@timestamp", t.toString());
+                n.putObject("event").put("kind", "metric").put("dataset", "switchyard.disk");
+                n.putObject("host").put("name", "app-1");
+                ObjectNode d = n.putObject("disk");
+                d.put("mount", mount);
+                d.putArray("roles").add(mount.equals("/") ? "root" : "elasticsearch-data");
+                d.putArray("paths").add(mount.equals("/") ? "/" : "/srv/docker/volumes/switchyard-elk_elasticsearch-data/_data");
+                long used = (long) (size * pct / 100);
+                d.put("size_bytes", size).put("used_bytes", used).put("avail_bytes", size - used).put("used_pct", pct);
+                hostMetrics.add(n);
+            }
+            ObjectNode n = Repo.JSON.createObjectNode();
+            n.put("@timestamp", t.toString());
+            n.putObject("event").put("kind", "metric").put("dataset", "switchyard.docker");
+            n.putObject("host").put("name", "app-1");
+            n.putObject("docker").put("images_bytes", 1_000_000_000L + (m / 60) * 100_000_000L).put("images_count", 12)
+                    .put("volumes_bytes", 500_000_000L).put("volumes_count", 4).put("containers_bytes", 4096L)
+                    .put("containers_count", 3).put("build_cache_bytes", 0L);
+            hostMetrics.add(n);
+        }
     }
 
     static Instant at(int hour, int minute, int second) {
@@ -51,6 +88,8 @@ final class SampleDay {
         n.put("upstream_addr", upstreamAddr);
         n.put("upstream_status", upstreamStatus);
         n.put("upstream_response_time", upstreamTime);
+        // The color nginx routed to, from the upstream port (prod: blue 8081, green 8082).
+        n.put("upstream_color", upstreamAddr.isEmpty() ? "" : upstreamAddr.endsWith(":8082") ? "green" : "blue");
         n.put("app_color", color);
         n.put("env", "prod");
         n.put("user_agent", "Mozilla/5.0 (sample)");

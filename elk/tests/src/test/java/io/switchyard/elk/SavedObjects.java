@@ -159,6 +159,8 @@ final class SavedObjects {
                 case "count" -> {
                     // doc_count of the innermost bucket
                 }
+                case "max" -> level.with("aggs").putObject(m.path("id").asText()).putObject("max")
+                        .put("field", p.path("field").asText());
                 case "percentiles" -> {
                     ObjectNode pc = level.with("aggs").putObject(m.path("id").asText()).putObject("percentiles");
                     pc.put("field", p.path("field").asText());
