@@ -145,7 +145,11 @@ bake_watch() {
     slow_rc=0
     bake_interval_slow "${interval_n}" "${interval_p}" "${base[0]}" "${base[2]}" || slow_rc=$?
     case "${slow_rc}" in
-      0) slow=$((slow + 1)) ;;
+      0)
+        slow=$((slow + 1))
+        # Each slow interval is named: an operator (or a test) sees how close a release came to a rollback.
+        log "bake: slow interval ${slow} of ${BAKE_P99_CHECKS}: p99 ${interval_p} ms over $(bake_p99_limit "${base[2]}") ms (${interval_n} requests)"
+        ;;
       1) slow=0 ;;
     esac
     rc=0

@@ -195,8 +195,11 @@ feed() {
   offset="$(bake_log_size "${LOG}")"
   feed 40 8082 0.400 40 0.2
   SECONDS=0
-  bake_watch green blue "${LOG}" "${offset}" 20 || true
+  bake_watch green blue "${LOG}" "${offset}" 20 2>"${BATS_TEST_TMPDIR}/watch.log" || true
   [ "${BAKE_VERDICT}" = breach ]
   [[ "${BAKE_REASON}" == "p99 over 120 ms in 3 intervals in a row"* ]]
   ((SECONDS < 8))
+  # Each slow interval is logged, with the limit it broke.
+  grep -q 'bake: slow interval 1 of 3: p99 400 ms over 120 ms' "${BATS_TEST_TMPDIR}/watch.log"
+  grep -q 'bake: slow interval 3 of 3: p99 400 ms over 120 ms' "${BATS_TEST_TMPDIR}/watch.log"
 }

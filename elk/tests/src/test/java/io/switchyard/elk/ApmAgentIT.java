@@ -18,7 +18,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -94,10 +93,11 @@ class ApmAgentIT {
         List<String> cmd = new ArrayList<>(List.of(java, "-javaagent:" + agent.toAbsolutePath(), "-Xmx512m",
                 // Quicker start on a busy 2-core host; the agent instruments the same either way.
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
-        // A private copy: the jar at the repo root may be rebuilt while this test runs.
-        Path copy = work.resolve("switchyard.jar");
-        Files.copy(appJar, copy, StandardCopyOption.REPLACE_EXISTING);
-        cmd.addAll(List.of("-jar", copy.toAbsolutePath().toString()));
+        // Run the app as the image does: extracted to a plain classpath (Dockerfile, stage 1), a private copy
+        // the root build cannot change under it. Not the packed jar: agent 1.55.1 closes Spring Boot's shared
+        // nested jar while checking a library's version (elastic/apm-agent-java#4541, fixed in 1.57.0), which
+        // failed this start-up once in CI with "NoClassDefFoundError ... ZipFile closed".
+        cmd.addAll(List.of("-jar", extracted(java, appJar, work.resolve("app")).toAbsolutePath().toString()));
         cmd.add("--server.port=" + port);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(work.resolve("app-stdout.log").toFile())
                 .redirectError(work.resolve("app-stderr.log").toFile());
@@ -329,6 +329,18 @@ class ApmAgentIT {
             Thread.currentThread().interrupt();
             return -1;
         }
+    }
+
+    /** Extracts the Boot jar (`java -Djarmode=tools extract`) into dir; returns the thin launcher jar. */
+    private static Path extracted(String java, Path bootJar, Path dir) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(java, "-Djarmode=tools", "-jar", bootJar.toAbsolutePath().toString(),
+                "extract", "--force", "--destination", dir.toAbsolutePath().toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), "extracting " + bootJar + ": " + out);
+        Path launcher = dir.resolve(bootJar.getFileName());
+        assertTrue(Files.isRegularFile(launcher), "no " + launcher + " after extract: " + out);
+        return launcher;
     }
 
     private static int freePort() throws IOException {
