@@ -7,7 +7,7 @@
 #                    (a value with ':' is used as the full image reference)
 #   --jar PATH       the Spring Boot jar (default: target/switchyard.jar, built with
 #                    ./mvnw -B -DskipTests package when missing)
-#   --base-image R   JRE base image (default SWITCHYARD_JRE_IMAGE, eclipse-temurin:17-jre)
+#   --base-image R   JRE base image (default SWITCHYARD_JRE_IMAGE, eclipse-temurin:25-jre)
 #   --app-version V  version the app reports in /actuator/info (default APP_VERSION, else <tag>)
 #   --no-cds         skip the AppCDS training run (slower start-up, faster build)
 #

@@ -15,6 +15,8 @@ TESTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${TESTS_DIR}/../.." && pwd)"
 # shellcheck source=scripts/lib/common.sh
 source "${REPO_ROOT}/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/images.sh
+source "${REPO_ROOT}/scripts/lib/images.sh"
 SCRIPT_NAME="elk-wiring"
 
 RUN_ID="elkw$$"
@@ -156,7 +158,8 @@ start_local_standins() {
   docker network create "${ELK_NET}" >/dev/null
   mkdir -p "${WORK}/out-local"
   chmod 777 "${WORK}/out-local"
-  local jre="${SWITCHYARD_JRE_IMAGE:-eclipse-temurin:17-jre}"
+  # The stand-ins run on the app's own JRE image (scripts/lib/images.sh), present wherever the app image is built.
+  local jre="${SWITCHYARD_JRE_IMAGE}"
   docker run -d --name "${RUN_ID}-logstash" --network "${ELK_NET}" --network-alias logstash \
     -v "${WORK}/classes:/standin:ro" -v "${WORK}/out-local:/out" "${jre}" \
     java -cp /standin ElkStandIn logstash /out 5000 >/dev/null
