@@ -11,8 +11,8 @@ import java.util.List;
 /**
  * JSON-lines fixtures under src/test/resources/fixtures.
  * app-log-lines.jsonl: lines captured from the real app (LOG_FORMAT=json, APM agent attached; only the
- * start-up line's jar path was neutralised); ApmAgentIT fails when the live lines' fields or JSON types
- * drift from it. nginx-access-lines.jsonl: hand-written edge cases (no upstream, retried upstream, "-"),
+ * start-up line's jar path was neutralised; the stack trace of the WARN line, logged by Redis's client at a
+ * shutdown, was cut to two frames); ApmAgentIT fails when the live lines' fields or JSON types drift from it. nginx-access-lines.jsonl: hand-written edge cases (no upstream, retried upstream, "-"),
  * whose JSON shape NginxAccessLogIT compares with lines written by a real nginx.
  */
 final class Fixtures {
