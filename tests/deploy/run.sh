@@ -20,8 +20,8 @@
 #                 step returns): each client gets the old color's reconnect hint (the handover) and resumes
 #                 on the new color, no message lost; status shows the pending retirement; the old color
 #                 is still stopped when the window closes
-#   8 bake        under load on a real API route: a release answering 500 there, then a slower one (no
-#                 JIT, judged on a 2x p99 limit): both pass readiness and the smoke test, the bake finds them and switches back by
+#   8 bake        under load on a real API route: a release answering 500 there (and, with
+#                 SWITCHYARD_E2E_BAKE_SLOW=1, a slower one without JIT): both pass readiness and the smoke test, the bake finds them and switches back by
 #                 itself (exit 6); figures: time from the first bad response to the last, failed requests
 #   9 gate        a release whose migration drops a column the live release reads: the schema gate aborts
 #                 before the switch (exit 4), no request reached the new color, live serving
@@ -38,6 +38,7 @@
 #   SWITCHYARD_E2E_IMAGE=<ref>       use this already-built app image instead of building one
 #   SWITCHYARD_E2E_JAR=<path>        jar for scripts/build-image.sh (default target/switchyard.jar)
 #   SWITCHYARD_E2E_KEEP=1            keep the temp dir (logs) after the run
+#   SWITCHYARD_E2E_BAKE_SLOW=1       also bake a slower (JIT-off) release (not reliably slow enough here)
 #   SWITCHYARD_E2E_LOAD_PAUSE_S=0.02 pause of each load client between requests (0 = flat out)
 #   SWITCHYARD_E2E_CHAT_CLIENTS=6    chat clients in the chat case, all in one room
 #   SWITCHYARD_E2E_CHAT_INTERVAL=0.5 seconds between one client's messages. 6 clients at 0.1 s (60 msg/s into
@@ -262,8 +263,7 @@ prepare_images() {
   IMG_500="switchyard-e2e:${RUN_ID}-bake500"
   derive "${IMG_500}" "LABEL org.opencontainers.image.version=${V1}-bake500" "ENV APP_VERSION=${V1}-bake500" \
     "ENV SPRING_APPLICATION_JSON='{\"switchyard.rooms.popular-size\":0,\"spring.data.redis.database\":3}'"
-  # Bake: a slower release (the JIT off: every request interpreted). Under this load its p99 upstream time is
-  # 3-5x the old color's, not 10x: the host's queueing dominates both.
+  # Bake: a slower release (the JIT off: every request interpreted); opt-in, see case_bake.
   IMG_SLOW="switchyard-e2e:${RUN_ID}-slow"
   derive "${IMG_SLOW}" "LABEL org.opencontainers.image.version=${V1}-slow" "ENV APP_VERSION=${V1}-slow" \
     'ENV JAVA_TOOL_OPTIONS=-Xint'
@@ -813,16 +813,20 @@ case_bake() {
   BAKE_LOG_FROM="$(stat -c %s "${ACCESS_LOG}" 2>/dev/null || echo 0)"
   bake_one "500 on a real route" "${IMG_500}" bake-500
   check "500 release: the reason is the 5xx ratio" grep -q 'bake: BREACH: 5xx on' "${TMP}/bake-500.log"
-  t0="${SECONDS}"
-  # A latency breach needs BAKE_P99_CHECKS (3) slow intervals in a row. With the shipped limit (3x the old p99,
-  # and 100 ms over it) the interpreted release came within a few ms of it: slow intervals 1, 2 of 3 at p99
-  # 149-262 ms against 143 ms, p99 over the bake 165 ms against the old color's 43 ms, and was kept in 3 runs
-  # of 3. This case proves the mechanism with a tighter limit (2x and 50 ms over), which the release exceeds
-  # throughout; the shipped limit's figures are in tests/bats/bake.bats.
-  READY_DEADLINE_S=300 BAKE_S=20 BAKE_P99_FACTOR=2 BAKE_P99_MIN_MS=50 bake_one "slower (JIT off)" "${IMG_SLOW}" bake-slow
-  check "slow release: the reason is the p99" grep -q 'bake: BREACH: p99' "${TMP}/bake-slow.log"
+  # The slow release is opt-in (SWITCHYARD_E2E_BAKE_SLOW=1): it is not reliably slow here. The interpreted
+  # (JIT-off) release's p99 upstream time under this load was 3-4x the old color's over its whole bake (144-165
+  # ms against 43-46 ms), but per 1 s interval mostly under the limit, so no 3 slow intervals in a row: it was
+  # kept in 4 runs of 4, with the shipped limit and with a 2x one. The latency verdict itself is tested in
+  # tests/bats/bake.bats (a color slow in every interval is rolled back after three of them).
+  if [[ "${SWITCHYARD_E2E_BAKE_SLOW:-0}" == 1 ]]; then
+    t0="${SECONDS}"
+    READY_DEADLINE_S=300 BAKE_S=20 bake_one "slower (JIT off)" "${IMG_SLOW}" bake-slow
+    check "slow release: the reason is the p99" grep -q 'bake: BREACH: p99' "${TMP}/bake-slow.log"
+    log "slow release case took $((SECONDS - t0))s"
+  else
+    log "slow-release bake skipped (SWITCHYARD_E2E_BAKE_SLOW=1 runs it)"
+  fi
   BAKE_LOG_TO="$(stat -c %s "${ACCESS_LOG}" 2>/dev/null || echo 0)"
-  log "slow release case took $((SECONDS - t0))s"
 }
 
 # --- schema gate ------------------------------------------------------------------------------------
