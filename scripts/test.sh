@@ -4,6 +4,8 @@
 # MariaDB and Redis on 127.0.0.1 when they are not running, then runs every suite and prints a summary.
 #
 # Usage: scripts/test.sh [--only SUITE[,SUITE...]] [--list]
+# Environment: SWITCHYARD_TEST_LOG_DIR (/tmp/switchyard-test-logs) keeps each suite's output as <suite>.log;
+# the summary quotes the last SWITCHYARD_TEST_DIGEST_LINES (15) failure lines of each failed suite.
 set -euo pipefail
 
 SCRIPT_NAME="test.sh"
@@ -15,6 +17,9 @@ source "${SCRIPTS_DIR}/lib/test-stores.sh"
 
 ROOT="$(repo_root)"
 ALL_SUITES=(app shell jenkins images deploy compose-v2 engine fleet nginx-hardening fail2ban bootstrap edge elk k8s backup contract)
+# Each suite's output is also kept here (one <suite>.log each); the summary quotes the failing ones.
+TEST_LOG_DIR="${SWITCHYARD_TEST_LOG_DIR:-/tmp/switchyard-test-logs}"
+TEST_DIGEST_LINES="${SWITCHYARD_TEST_DIGEST_LINES:-15}"
 BASE_PACKAGES=(openjdk-17-jdk-headless curl jq mariadb-server mariadb-client redis-server redis-sentinel shellcheck bats parallel)
 
 usage() {
@@ -117,6 +122,40 @@ suite_contract() {
   "${ROOT}/tests/contract/run.sh"
 }
 
+# run_suite <suite> <log>: runs the suite with its output both shown and kept in <log>. A file and a
+# follower rather than a pipe to tee: a daemon a suite starts may keep its stdout open, and a pipe would
+# wait for it. The follower ends once the sentinel does, after printing what is left.
+run_suite() {
+  local suite="$1"
+  local log_file="$2"
+  local sentinel follower status
+  : >"${log_file}" || return 1
+  sleep infinity &
+  sentinel=$!
+  # Interrupted: the follower must not outlive this script.
+  trap 'kill "${sentinel}" 2>/dev/null' EXIT
+  tail -n +1 -f -s 0.2 --pid="${sentinel}" "${log_file}" &
+  follower=$!
+  # errexit on inside the suite: its first failing command fails it (the caller keeps this call out of
+  # any `if` or `||`, which would switch it off).
+  (
+    set -e
+    "suite_${suite//-/_}"
+  ) >>"${log_file}" 2>&1
+  status=$?
+  kill "${sentinel}" 2>/dev/null
+  wait "${sentinel}" "${follower}" 2>/dev/null || true
+  trap - EXIT
+  return "${status}"
+}
+
+# failure_digest <log>: the failure lines of a suite's log (the last ones, shortened), so that the end of
+# the output - often all a CI page shows - says why it failed.
+failure_digest() {
+  grep -a -E '(FAIL|ERROR|FAILED|BUILD FAILURE|not ok [0-9]|Tests run: .*(Failures|Errors): [1-9])' "$1" |
+    grep -a -v -E 'PASS' | tail -n "${TEST_DIGEST_LINES}" | cut -c 1-400 | sed 's/^/    /'
+}
+
 run_suites() {
   local suites=("$@")
   local passed=()
@@ -125,15 +164,13 @@ run_suites() {
   local suite
   local started
   local status
+  mkdir -p "${TEST_LOG_DIR}"
   for suite in "${suites[@]}"; do
     log "=== suite ${suite} ==="
     started=${SECONDS}
-    # A subshell outside any `if`, so errexit stays on inside the suite: its first failing command fails it.
+    # Not in an `||` or `if`: that would switch errexit off inside the suite too.
     set +e
-    (
-      set -e
-      "suite_${suite//-/_}"
-    )
+    run_suite "${suite}" "${TEST_LOG_DIR}/${suite}.log"
     status=$?
     set -e
     if ((status == 0)); then
@@ -146,6 +183,10 @@ run_suites() {
   done
   printf '\n== Switchyard test summary ==\n'
   printf '  %s\n' "${timings[@]}"
+  for suite in "${failed[@]}"; do
+    printf '%s failed; its last failure lines (whole log: %s):\n' "${suite}" "${TEST_LOG_DIR}/${suite}.log"
+    failure_digest "${TEST_LOG_DIR}/${suite}.log" || printf '    (none: see the log)\n'
+  done
   printf '%d passed, %d failed\n' "${#passed[@]}" "${#failed[@]}"
   ((${#failed[@]} == 0))
 }

@@ -898,6 +898,12 @@ case_disk() {
   REPORT+=("notifications: a deploy refused at start_idle took ${base_ms} ms without a webhook, ${ms} ms with a dead one, ${hang_ms} ms with a hanging one")
 }
 
+# senders_idle: no notification or event sender is running. The deploys of the cases before start them
+# detached (scripts/lib/notify.sh, scripts/lib/events.sh); they append to the state dir when they finish.
+senders_idle() {
+  ! pgrep -f -- 'scripts/notify.sh' >/dev/null && ! pgrep -f -- 'deploy_event_sinks' >/dev/null
+}
+
 # snapshot: everything a deploy could change - nginx files and workers, state files, containers.
 snapshot() {
   (cd "${TMP}" && find nginx state -type f ! -path 'nginx/logs/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
@@ -913,6 +919,8 @@ case_dryrun() {
   live="$(file_color)"
   idle="$(other "${live}")"
   img="$(next_image)"
+  # A late line of an earlier deploy's sender would look like the dry run's doing.
+  retry_until 60 0.2 senders_idle || log "notification or event senders still running after 60 s"
   before="$(snapshot)"
   "${ROOT}/scripts/deploy.sh" --dry-run "${ENV_NAME}" "${img}" >"${TMP}/dryrun.out" 2>"${TMP}/dryrun.log" || rc=$?
   after="$(snapshot)"
