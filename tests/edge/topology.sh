@@ -298,7 +298,8 @@ case_balancer() {
   if retry_until 20 0.5 topo_banned switchyard-nginx-limit-req "${TOPO_A_ADDR}"; then
     pass "jail switchyard-nginx-limit-req banned A (${TOPO_A_ADDR}) $((SECONDS - t0))s after its burst"
   else
-    fail "A not banned: $(topo_f2b status switchyard-nginx-limit-req | tr '\n' ' ')"
+    # What fail2ban was given and what it said: this line may be all a CI page shows of the run.
+    fail "A not banned: $(topo_f2b status switchyard-nginx-limit-req | tr '\n' ' '); error-log lines limiting A: $(grep -c "limiting requests.*client: ${TOPO_A_ADDR}," "${TOPO_NGINX}/logs/error.log" || true); fail2ban's last words: $(grep -v ' INFO ' "${TMP}/topo/fail2ban.log" | tail -n 3 | tr '\n' ' ')"
   fi
   local a_codes b_codes
   retry_until 10 0.5 bash -c "[[ \"\$(ip netns exec $(topo_ns a) curl -s -o /dev/null -w '%{http_code}' http://${TOPO_LB_ADDR}/api/home)\" == 403 ]]" || true
