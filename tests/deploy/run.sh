@@ -1022,7 +1022,9 @@ main() {
   fi
   check "the live and the previous release's images are kept" docker image inspect "${IMG_V1}" "${IMG_V2}"
   local totals
-  totals="$(cat "${TMP}"/load-*.json | jq -s -r '"\(map(.requests) | add) requests through nginx during the cases, \(map(.failed) | add) failed (bad releases of the bake case included), \(map(.stale_retries) | add) keep-alive resends"')"
+  totals="no load ran in these cases"
+  compgen -G "${TMP}/load-*.json" >/dev/null &&
+    totals="$(cat "${TMP}"/load-*.json | jq -s -r '"\(map(.requests) | add) requests through nginx during the cases, \(map(.failed) | add) failed (bad releases of the bake case included), \(map(.stale_retries) | add) keep-alive resends"')"
   printf '%s\n' "---- deploy e2e summary ----" "${REPORT[@]}" "total: ${totals}" \
     "switch (switch start -> ${VERIFY_REQUESTS:-10} verified responses) ms: ${SWITCH_TIMES[*]:-}" \
     "rollback switch ms: ${ROLLBACK_MS:-n/a}" \
