@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # api_compat_gate (scripts/lib/api-compat.sh): which documents it reads, when it judges, what it decides.
-# docker and java are PATH stubs: docker cp answers a tar of the image's document from ${DOCS}/<image>.json.
+# docker and java are PATH stubs: docker cp answers a tar of the image's document from ${DOCS}/<name>_<tag>.json,
+# else ${DOCS}/<name>.json (one document for every tag).
 
 load deploy_helpers
 
@@ -14,7 +15,8 @@ setup() {
   stub docker '
 case "$1" in
   create) echo "cid-$4" ;;
-  cp) image="${2%%:*}"; image="${image#cid-}"; f="${DOCS}/${image//\//_}.json"
+  cp) image="${2%:/*}"; image="${image#cid-}"; f="${DOCS}/${image//[:\/]/_}.json"
+      [[ -f "${f}" ]] || f="${DOCS}/${image%%:*}.json"
       [[ -f "${f}" ]] || exit 1
       tar -C "$(dirname "${f}")" -cf - "$(basename "${f}")" ;;
   rm) ;;
@@ -32,6 +34,7 @@ esac'
 
 @test "compatible: both documents read from the images, never started" {
   echo '{}' >"${DOCS}/app.json"
+  echo '{"v": 2}' >"${DOCS}/app_2.json"
   run api_compat_gate app:1 app:2
   [ "${status}" -eq 0 ]
   grep -q '^docker create --network none app:2' "${STUB_LOG}"
@@ -40,8 +43,17 @@ esac'
   ! grep -q '^docker \(start\|run\)' "${STUB_LOG}"
 }
 
+@test "identical documents: compatible without running the comparison" {
+  echo '{}' >"${DOCS}/app.json"
+  run api_compat_gate app:1 app:2
+  [ "${status}" -eq 0 ]
+  [[ "${output}" == *"identical"* ]]
+  ! grep -q '^java' "${STUB_LOG}"
+}
+
 @test "breaking: refused" {
   echo '{}' >"${DOCS}/app.json"
+  echo '{"v": 2}' >"${DOCS}/app_2.json"
   JAVA_EXIT=1 run api_compat_gate app:1 app:2
   [ "${status}" -eq 1 ]
   grep -q '^java -jar /gate.jar .*/live.json .*/new.json' "${STUB_LOG}"
@@ -49,6 +61,7 @@ esac'
 
 @test "ALLOW_BREAKING_API=1 asks the gate to report and pass" {
   echo '{}' >"${DOCS}/app.json"
+  echo '{"v": 2}' >"${DOCS}/app_2.json"
   ALLOW_BREAKING_API=1 run api_compat_gate app:1 app:2
   [ "${status}" -eq 0 ]
   grep -q '^java -jar /gate.jar --allow-breaking ' "${STUB_LOG}"
