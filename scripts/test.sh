@@ -149,11 +149,23 @@ run_suite() {
   return "${status}"
 }
 
-# failure_digest <log>: the failure lines of a suite's log (the last ones, shortened), so that the end of
-# the output - often all a CI page shows - says why it failed.
+# failure_digest <log>: why a suite failed, from its log: its failed checks (the last ones, shortened), else -
+# when it died before any verdict - its own error lines, then how the log ends. So that the end of the output,
+# often all a CI page shows, says why.
 failure_digest() {
-  grep -a -E '(FAIL|ERROR|FAILED|BUILD FAILURE|not ok [0-9]|Tests run: .*(Failures|Errors): [1-9])' "$1" |
-    grep -a -v -E 'PASS' | tail -n "${TEST_DIGEST_LINES}" | cut -c 1-400 | sed 's/^/    /'
+  local log_file="$1"
+  local lines
+  lines="$(grep -a -E '(ERROR: FAIL|^not ok [0-9]|BUILD FAILURE|<<< (FAILURE|ERROR)!|Tests run: .*(Failures|Errors): [1-9])' "${log_file}" |
+    tail -n "${TEST_DIGEST_LINES}" || true)"
+  if [[ -z "${lines}" ]]; then
+    # Not indented: the suite's own lines, not the output of the commands it ran (expected failures among them).
+    lines="$(grep -a -E '^[^[:space:]].*(ERROR|FAILED)' "${log_file}" | tail -n "${TEST_DIGEST_LINES}" || true)"
+  fi
+  {
+    [[ -z "${lines}" ]] || printf '%s\n' "${lines}"
+    echo "-- the log ends:"
+    grep -a -v '^[[:space:]]*$' "${log_file}" | tail -n 3
+  } | cut -c 1-400 | sed 's/^/    /'
 }
 
 run_suites() {
@@ -185,7 +197,7 @@ run_suites() {
   printf '  %s\n' "${timings[@]}"
   for suite in "${failed[@]}"; do
     printf '%s failed; its last failure lines (whole log: %s):\n' "${suite}" "${TEST_LOG_DIR}/${suite}.log"
-    failure_digest "${TEST_LOG_DIR}/${suite}.log" || printf '    (none: see the log)\n'
+    failure_digest "${TEST_LOG_DIR}/${suite}.log"
   done
   printf '%d passed, %d failed\n' "${#passed[@]}" "${#failed[@]}"
   ((${#failed[@]} == 0))
@@ -222,4 +234,7 @@ main() {
   run_suites "${selected[@]}"
 }
 
-main "$@"
+# Sourced (tests/bats/test-runner.bats): the functions only.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi
