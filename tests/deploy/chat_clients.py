@@ -42,6 +42,20 @@ class ServerClosed(Exception):
     """The server closed the socket (a close frame): a reason to reconnect, not a client error."""
 
 
+def wait_readable(ws, timeout):
+    """True when a frame can be read from ws now or within timeout seconds.
+
+    websocket-client never reads past the frame it decodes, but over TLS the ssl module decrypts whole
+    records: frames nginx wrote together (a replay and its RECEIPT) wait in the SSL buffer, where select
+    on the socket does not see them. Without this check a client waits for the next byte on the wire,
+    which in a quiet room only nginx's proxy_read_timeout brings (by closing the socket).
+    """
+    pending = getattr(ws.sock, "pending", None)
+    if pending is not None and pending() > 0:
+        return True
+    return bool(select.select([ws.sock], [], [], timeout)[0])
+
+
 def stomp_frame(command, headers, body=""):
     lines = [command] + [f"{k}:{v}" for k, v in headers.items()]
     return "\n".join(lines) + "\n\n" + body + "\x00"
@@ -121,9 +135,7 @@ class Client:
                 if self.live and time.monotonic() >= next_send:
                     self.send_due(ws)
                     next_send = time.monotonic() + self.args.interval
-                # Wait for data with select, then read a whole frame (websocket-client never reads past
-                # the frame it decodes, so select stays truthful).
-                if not select.select([ws.sock], [], [], self.args.interval)[0]:
+                if not wait_readable(ws, self.args.interval):
                     continue
                 frame = self.next_frame(ws)
                 if frame is None:
