@@ -20,7 +20,8 @@ ALL_SUITES=(app shell jenkins images deploy compose-v2 engine fleet nginx-harden
 # Each suite's output is also kept here (one <suite>.log each); the summary quotes the failing ones.
 TEST_LOG_DIR="${SWITCHYARD_TEST_LOG_DIR:-/tmp/switchyard-test-logs}"
 TEST_DIGEST_LINES="${SWITCHYARD_TEST_DIGEST_LINES:-15}"
-BASE_PACKAGES=(openjdk-17-jdk-headless curl jq mariadb-server mariadb-client redis-server redis-sentinel shellcheck bats parallel)
+BASE_PACKAGES=(openjdk-17-jdk-headless curl jq mariadb-server mariadb-client redis-server redis-sentinel shellcheck bats parallel
+  python3-websocket)
 
 usage() {
   cat <<USAGE

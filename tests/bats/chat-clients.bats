@@ -7,7 +7,10 @@
 bats_require_minimum_version 1.5.0
 
 setup() {
-  /usr/bin/python3 -c 'import websocket' 2>/dev/null || skip "needs Debian's python3-websocket"
+  /usr/bin/python3 -c 'import websocket' || {
+    echo "needs Debian's python3-websocket (scripts/test.sh installs it)" >&2
+    return 1
+  }
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
     -addext subjectAltName=IP:127.0.0.1 -keyout "${BATS_TEST_TMPDIR}/key.pem" -out "${BATS_TEST_TMPDIR}/cert.pem" 2>/dev/null
 }
