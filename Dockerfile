@@ -41,16 +41,18 @@ COPY --from=layers /build/api/openapi.json /app/api/openapi.json
 COPY target/agents/elastic-apm-agent.jar /opt/elastic-apm/elastic-apm-agent.jar
 COPY docker/app/entrypoint.sh /usr/local/bin/switchyard-entrypoint
 COPY docker/app/healthcheck.sh /usr/local/bin/switchyard-healthcheck
+COPY docker/app/train.sh /usr/local/bin/switchyard-train
 COPY docker/app/jvm.options /app/jvm.options
 
-# Training run (context refresh, then exit; embedded defaults, no network): the JDK's AOT cache
-# (classes loaded and linked, JDK 25+) or, on an older JDK, an AppCDS archive of what start-up
-# loads; the entrypoint maps it at every start. MaxRAM mirrors the container's memory limit so the
+# Training run (docker/app/train.sh: embedded defaults, no network; the requests a new color gets
+# first, then SIGTERM): the JDK's AOT cache (classes loaded and linked, method profiles, JDK 25+) or,
+# on an older JDK, an AppCDS archive of what start-up and those requests load; the entrypoint maps it
+# at every start. MaxRAM mirrors the container's memory limit so the
 # training JVM sizes its heap as production does. A failed training run only costs start-up time,
 # never the build.
-RUN chmod 0755 /usr/local/bin/switchyard-entrypoint /usr/local/bin/switchyard-healthcheck \
+RUN chmod 0755 /usr/local/bin/switchyard-entrypoint /usr/local/bin/switchyard-healthcheck /usr/local/bin/switchyard-train \
  && if [ "${APP_CDS}" = "true" ]; then \
-      APP_CDS_TRAINING=true JAVA_OPTS="-XX:MaxRAM=1g" /usr/local/bin/switchyard-entrypoint \
+      JAVA_OPTS="-XX:MaxRAM=1g" /usr/local/bin/switchyard-train \
         || { echo "training run failed; the image starts without a class-data archive" >&2; rm -f /app/app.aot /app/app.jsa; }; \
     fi \
  && rm -rf /tmp/* \

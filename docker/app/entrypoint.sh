@@ -5,9 +5,9 @@
 # The JVM becomes PID 1 (exec), so SIGTERM reaches Spring's graceful shutdown directly.
 # APP_CDS=false starts without the archive (to compare, or if an archive ever misbehaves).
 #
-# APP_CDS_TRAINING=true (image build only): runs the app until its context is refreshed (embedded
-# defaults, no network) and writes the archive when the JVM exits: the AOT cache where the JVM has
-# one (-XX:AOTCacheOutput, JDK 25+), else AppCDS (-XX:ArchiveClassesAtExit).
+# APP_CDS_TRAINING=true (image build only, started by train.sh, which sends it requests and stops it):
+# runs the app on its embedded defaults (no network) and writes the archive when the JVM exits: the AOT
+# cache where the JVM has one (-XX:AOTCacheOutput, JDK 25+), else AppCDS (-XX:ArchiveClassesAtExit).
 set -euo pipefail
 
 readonly APP_DIR=/app
@@ -67,7 +67,7 @@ main() {
     else
       JVM_OPTS+=("-XX:ArchiveClassesAtExit=${CDS_ARCHIVE}")
     fi
-    exec java "${JVM_OPTS[@]}" -Dspring.context.exit=onRefresh -jar "${APP_DIR}/app.jar" "$@"
+    exec java "${JVM_OPTS[@]}" -jar "${APP_DIR}/app.jar" "$@"
   fi
   class_data_archive
   apm_agent

@@ -43,13 +43,13 @@ done
 echo \"\${pos}\" >'${BATS_TEST_TMPDIR}/pos'"
 }
 
-@test "verify: n answers from the new color in one batch succeed with one curl call" {
+@test "verify: n answers from the new color in one batch succeed with one curl call, on liveness" {
   printf '200 green\n%.0s' 1 2 3 4 5 >"${BATS_TEST_TMPDIR}/answers"
   curl_colors "${BATS_TEST_TMPDIR}/answers"
   run nginx_verify_color green 5 5
   [ "${status}" -eq 0 ]
   [ "$(wc -l <"${STUB_LOG}")" -eq 1 ]
-  [ "$(grep -o 'http://127.0.0.1:18000/actuator/health/readiness' "${STUB_LOG}" | wc -l)" -eq 5 ]
+  [ "$(grep -o 'http://127.0.0.1:18000/actuator/health/liveness' "${STUB_LOG}" | wc -l)" -eq 5 ]
 }
 
 @test "verify works with a curl older than 7.84 (no %header{}): Ubuntu 22.04, Debian 11" {

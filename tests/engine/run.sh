@@ -123,7 +123,7 @@ case_curl() {
   port="$(free_port)"
   start_nginx "server {
     listen 127.0.0.1:${port};
-    location = /actuator/health/readiness {
+    location ~ ^/actuator/health/(liveness|readiness)$ {
       add_header X-App-Color green always;
       default_type application/json;
       return 200 '{\"status\":\"UP\"}';

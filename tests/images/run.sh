@@ -39,6 +39,7 @@ cleanup() {
   if [[ -n "${WORK_DIR}" ]]; then
     compose -p "${APP_PROJECT}" -f "${ROOT}/docker-compose.blue.yml" down -v --remove-orphans >/dev/null 2>&1 || true
     compose -p "${DATA_PROJECT}" -f "${ROOT}/docker-compose.datastores.yml" down -v --remove-orphans >/dev/null 2>&1 || true
+    docker rm -f "${PREFIX}-aot-served" >/dev/null 2>&1 || true
     rm -rf "${WORK_DIR}"
   fi
   exit "${rc}"
@@ -371,6 +372,23 @@ test_aot_cache() {
   fi
 }
 
+# test_aot_training_served: the training run served requests, so what serving one loads (Tomcat's HTTP/1.1
+# processor: not loaded by a context refresh) comes from the AOT cache. Without the cache this check fails.
+test_aot_training_served() {
+  local name="${PREFIX}-aot-served"
+  local cls=org.apache.coyote.http11.Http11Processor
+  local source
+  docker run -d --name "${name}" --read-only --tmpfs /tmp:size=64m,exec -e SPRING_PROFILES_ACTIVE= \
+    -e JAVA_OPTS="-Xlog:class+load=info:file=/tmp/class-load.log" "${APP_IMAGE_REF}" >/dev/null
+  if retry_until 120 0.5 docker exec "${name}" curl -fs -o /dev/null http://127.0.0.1:8080/actuator/health/readiness; then
+    source="$(docker exec "${name}" grep -m 1 " ${cls} source:" /tmp/class-load.log 2>/dev/null | sed 's/.* source: //' || true)"
+    expect_eq "AOT cache: the training run served requests (${cls} from the cache)" "shared objects file" "${source}"
+  else
+    fail "AOT cache: the training run served requests" "the container did not become ready: $(docker logs --tail 5 "${name}" 2>&1 | tr '\n' ' ')"
+  fi
+  docker rm -f "${name}" >/dev/null 2>&1 || true
+}
+
 main() {
   local jar=""
   while (($# > 0)); do
@@ -401,6 +419,7 @@ main() {
   build_app_image "${jar}"
   test_apm_switch
   test_aot_cache
+  test_aot_training_served
   start_datastores
   test_datastores
   start_app
