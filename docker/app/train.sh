@@ -22,10 +22,10 @@ log() {
   echo "train: $*" >&2
 }
 
-# get <path>: the HTTP status of one GET (curl where the base image has it, else bash's /dev/tcp).
+# get <path>: the HTTP status of one GET, one line (curl where the base image has it, else bash's /dev/tcp).
 get() {
   if command -v curl >/dev/null 2>&1; then
-    curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:${PORT}$1" || true
+    curl -s -o /dev/null -w '%{http_code}\n' --max-time 5 "http://127.0.0.1:${PORT}$1" || true
     return 0
   fi
   local status=""
@@ -37,9 +37,10 @@ get() {
   echo "${status:-000}"
 }
 
+# wait_ready: the image's own HEALTHCHECK (readiness UP) passes.
 wait_ready() {
   local deadline=$((SECONDS + READY_DEADLINE_S))
-  until [[ "$(get /actuator/health/readiness)" == 200 ]]; do
+  until /usr/local/bin/switchyard-healthcheck 2>/dev/null; do
     kill -0 "${APP_PID}" 2>/dev/null || return 1
     ((SECONDS < deadline)) || return 1
     sleep 0.2
@@ -57,7 +58,6 @@ exercise() {
       (
         for ((i = job; i < BATCH; i += PARALLEL)); do
           get "${PATHS[(sent + i) % ${#PATHS[@]}]}"
-          echo
         done >"${dir}/${job}"
       ) &
     done
